@@ -1,0 +1,72 @@
+#include "apps/app_common.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "dlcraft/version.hpp"
+#include "kernels/cuda/kernels_cuda.hpp"
+
+namespace dlcraft {
+
+Device choose_device(const std::string& name) {
+  if (name == "cpu") return Device::cpu();
+  if (name == "cuda") {
+    if (!DLCRAFT_WITH_CUDA)
+      throw DeviceError("--device cuda: this dlcraft was built without CUDA (CPU only); "
+                        "rebuild with -DDLCRAFT_CUDA=ON or use --device cpu");
+    if (!cuda_available()) throw DeviceError("--device cuda: no CUDA GPU is visible on this machine");
+    return Device::cuda(0);
+  }
+  if (name == "auto") {
+    if (DLCRAFT_WITH_CUDA && cuda_available()) return Device::cuda(0);
+    std::fprintf(stderr, "device: auto -> cpu (%s)\n",
+                 DLCRAFT_WITH_CUDA ? "no CUDA GPU visible" : "this build is CPU only");
+    return Device::cpu();
+  }
+  throw ArgumentError("--device must be auto, cpu or cuda, got '" + name + "'");
+}
+
+std::string version_text() { return std::string("dlcraft ") + DLCRAFT_VERSION + " (" + cuda_build_info() + ")"; }
+
+std::string join(const std::vector<std::string>& items, char sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? std::string(1, sep) : "") + items[i];
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, sep);) out.push_back(item);
+  return out;
+}
+
+void put_normalization(Metadata& m, const Normalization& n) {
+  auto three = [](const std::array<float, 3>& v) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.9g,%.9g,%.9g", v[0], v[1], v[2]);
+    return std::string(buf);
+  };
+  m["normalize_mean"] = three(n.mean);
+  m["normalize_std"] = three(n.std);
+}
+
+Normalization get_normalization(const Metadata& m, const std::string& file) {
+  Normalization n;
+  for (auto [key, dst] : {std::pair{"normalize_mean", &n.mean}, std::pair{"normalize_std", &n.std}}) {
+    auto it = m.find(key);
+    std::vector<std::string> parts = it == m.end() ? std::vector<std::string>{} : split(it->second, ',');
+    if (parts.size() != 3) throw IOError(file + ": metadata '" + key + "' missing or not three numbers");
+    for (int c = 0; c < 3; ++c) {
+      try {
+        (*dst)[c] = std::stof(parts[c]);
+      } catch (const std::exception&) {
+        throw IOError(file + ": metadata '" + key + "' is not numeric: " + it->second);
+      }
+    }
+  }
+  return n;
+}
+
+}  // namespace dlcraft

@@ -1,0 +1,25 @@
+// Bits shared by the command-line programs: device choice, version text, metadata helpers.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/device.hpp"
+#include "datasets/transforms.hpp"
+#include "layers/checkpoint.hpp"
+
+namespace dlcraft {
+
+// "auto" -> the GPU when this build has CUDA and one is visible, else the CPU (and says so on
+// stderr); "cuda" without one is a DeviceError; "cpu" is the CPU.
+Device choose_device(const std::string& name);
+
+// "dlcraft 0.1.0 (CPU only)" or "dlcraft 0.1.0 (CUDA 13.0, ...)".
+std::string version_text();
+
+// Normalisation and class names travel in a checkpoint's metadata as text.
+void put_normalization(Metadata& m, const Normalization& n);
+Normalization get_normalization(const Metadata& m, const std::string& file);
+std::string join(const std::vector<std::string>& items, char sep);
+std::vector<std::string> split(const std::string& s, char sep);
+
+}  // namespace dlcraft

@@ -1,0 +1,132 @@
+// bench: how fast the notes' CNN trains, and where the time goes.
+//   bench --device cpu --threads 2 --batch-sizes 32,128
+// Prints images/s of a full training step (forward, loss, backward, Adam) per batch size, then
+// forward/backward times of each op at the model's layer shapes. Timings are medians over
+// --repeats runs after --warmup runs; nothing here passes or fails.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+
+#include "apps/app_common.hpp"
+#include "apps/training.hpp"
+#include "core/autograd.hpp"
+#include "core/error.hpp"
+#include "core/ops.hpp"
+#include "core/random.hpp"
+#include "core/threads.hpp"
+#include "layers/cnn.hpp"
+
+using namespace dlcraft;
+
+namespace {
+
+double median_ms(int warmup, int repeats, const std::function<void()>& fn, Device device) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> t;
+  for (int i = 0; i < repeats; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    if (device.is_cuda()) Tensor::zeros({1}, device).item();  // waits for the GPU
+    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+void bench_training(Device device, int batch, int warmup, int repeats) {
+  manual_seed(0);
+  CNN model;
+  model.to(device);
+  Adam opt(model.named_parameters(), {1e-4f});
+  Generator gen(1);
+  Tensor x = Tensor::normal({batch, 3, 32, 32}, gen, device);
+  std::vector<int32_t> labels(batch);
+  for (int i = 0; i < batch; ++i) labels[i] = i % 10;
+  double ms = median_ms(warmup, repeats, [&] { train_step(model, opt, x, labels); }, device);
+  std::printf("%-10s %6d %12.2f %12.1f\n", "train_step", batch, ms, batch / (ms / 1000.0));
+}
+
+struct ConvCase { const char* name; int c, k, hw; };
+
+void bench_ops(Device device, int batch, int warmup, int repeats) {
+  Generator gen(2);
+  std::printf("\nper-op times at batch %d (%s), median of %d:\n", batch, device.str().c_str(), repeats);
+  std::printf("%-16s %-22s %10s %10s %10s\n", "op", "shape", "fwd ms", "bwd ms", "GFLOP/s");
+  const ConvCase convs[] = {{"block1.conv1", 3, 16, 32},   {"block1.conv2", 16, 32, 32},
+                            {"block2.conv1", 32, 64, 16},  {"block2.conv2", 64, 128, 16},
+                            {"block3.conv1", 128, 128, 8}, {"block3.conv2", 128, 256, 8}};
+  for (const ConvCase& c : convs) {
+    Tensor x = Tensor::normal({batch, c.c, c.hw, c.hw}, gen, device).requires_grad_();
+    Tensor w = Tensor::normal({c.k, c.c, 3, 3}, gen, device).requires_grad_();
+    Tensor b = Tensor::normal({c.k}, gen, device).requires_grad_();
+    Tensor gy = Tensor::normal({batch, c.k, c.hw, c.hw}, gen, device);
+    double fwd = median_ms(warmup, repeats, [&] { NoGradGuard g; conv2d(x, w, b, 1, 1); }, device);
+    double fb = median_ms(warmup, repeats, [&] { conv2d(x, w, b, 1, 1).backward(gy); }, device);
+    double flops = 2.0 * batch * c.k * c.hw * c.hw * c.c * 9 * 3;  // forward + two backward GEMMs
+    char shape[64];
+    std::snprintf(shape, sizeof shape, "%dx%dx%d -> %d", c.c, c.hw, c.hw, c.k);
+    std::printf("%-16s %-22s %10.3f %10.3f %10.1f\n", c.name, shape, fwd, fb - fwd, flops / (fb * 1e6));
+  }
+  const int fcs[][2] = {{4096, 2048}, {2048, 256}, {256, 10}};
+  for (int i = 0; i < 3; ++i) {
+    Tensor x = Tensor::normal({batch, fcs[i][0]}, gen, device).requires_grad_();
+    Tensor w = Tensor::normal({fcs[i][1], fcs[i][0]}, gen, device).requires_grad_();
+    Tensor b = Tensor::normal({fcs[i][1]}, gen, device).requires_grad_();
+    Tensor gy = Tensor::normal({batch, fcs[i][1]}, gen, device);
+    double fwd = median_ms(warmup, repeats, [&] { NoGradGuard g; linear(x, w, b); }, device);
+    double fb = median_ms(warmup, repeats, [&] { linear(x, w, b).backward(gy); }, device);
+    double flops = 2.0 * batch * fcs[i][0] * fcs[i][1] * 3;
+    char name[16], shape[64];
+    std::snprintf(name, sizeof name, "fc%d", i + 1);
+    std::snprintf(shape, sizeof shape, "%d -> %d", fcs[i][0], fcs[i][1]);
+    std::printf("%-16s %-22s %10.3f %10.3f %10.1f\n", name, shape, fwd, fb - fwd, flops / (fb * 1e6));
+  }
+  {
+    Tensor x = Tensor::normal({batch, 32, 32, 32}, gen, device).requires_grad_();
+    Tensor gy = Tensor::normal({batch, 32, 16, 16}, gen, device);
+    Tensor gr = Tensor::normal({batch, 32, 32, 32}, gen, device);
+    double pf = median_ms(warmup, repeats, [&] { NoGradGuard g; max_pool2d(x, 2, 2); }, device);
+    double pb = median_ms(warmup, repeats, [&] { max_pool2d(x, 2, 2).backward(gy); }, device);
+    std::printf("%-16s %-22s %10.3f %10.3f %10s\n", "block1.pool", "32x32x32 -> 16x16", pf, pb - pf, "-");
+    double rf = median_ms(warmup, repeats, [&] { NoGradGuard g; relu(x); }, device);
+    double rb = median_ms(warmup, repeats, [&] { relu(x).backward(gr); }, device);
+    std::printf("%-16s %-22s %10.3f %10.3f %10s\n", "relu", "32x32x32", rf, rb - rf, "-");
+    Tensor z = Tensor::normal({batch, 10}, gen, device).requires_grad_();
+    std::vector<int32_t> labels(batch, 3);
+    double cf = median_ms(warmup, repeats, [&] { NoGradGuard g; cross_entropy(z, labels); }, device);
+    double cb = median_ms(warmup, repeats, [&] { cross_entropy(z, labels).backward(); }, device);
+    std::printf("%-16s %-22s %10.3f %10.3f %10s\n", "cross_entropy", "10 classes", cf, cb - cf, "-");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string device_name = "auto";
+  std::vector<int> batches{32, 128};
+  int threads = std::max(1u, std::thread::hardware_concurrency()), warmup = 2, repeats = 10;
+  bool no_ops = false;
+  CLI::App app{"Benchmark the notes' CNN: training images/s and per-op times."};
+  app.set_version_flag("--version", [] { return version_text(); });
+  app.add_option("--device", device_name, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  app.add_option("--batch-sizes", batches, "batch sizes for the training step")->delimiter(',')->check(CLI::Range(1, 4096))->capture_default_str();
+  app.add_option("--threads", threads, "CPU threads")->check(CLI::Range(1, 1024))->capture_default_str();
+  app.add_option("--warmup", warmup, "untimed runs first")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--repeats", repeats, "timed runs (the median is printed)")->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_flag("--no-ops", no_ops, "skip the per-op table");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    set_num_threads(threads);
+    const Device device = choose_device(device_name);
+    std::printf("%s, device %s, %d threads\n", version_text().c_str(), device.str().c_str(), threads);
+    std::printf("%-10s %6s %12s %12s\n", "what", "batch", "ms/step", "images/s");
+    for (int b : batches) bench_training(device, b, warmup, repeats);
+    if (!no_ops) bench_ops(device, batches.front(), warmup, repeats);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,231 @@
+// train_cifar: trains the notes' CNN on CIFAR-10 and reports test accuracy.
+//   train_cifar --data DIR --epochs 100 --lr 1e-4
+// Data: the official binary batches or an image-folder tree (see datasets/cifar10.hpp).
+#include <CLI/CLI.hpp>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "apps/app_common.hpp"
+#include "apps/progress.hpp"
+#include "apps/training.hpp"
+#include "core/error.hpp"
+#include "core/file_io.hpp"
+#include "core/random.hpp"
+#include "core/safetensors.hpp"
+#include "core/threads.hpp"
+#include "datasets/cifar10.hpp"
+#include "layers/checkpoint.hpp"
+#include "layers/cnn.hpp"
+
+using namespace dlcraft;
+
+namespace {
+
+struct Flags {
+  std::string data = "data";
+  int64_t epochs = 100;
+  float lr = 1e-4f;
+  int batch_size = 32;
+  std::string device = "auto";
+  uint64_t seed = 0;
+  int threads = std::max(1u, std::thread::hardware_concurrency());
+  int64_t limit_train = 0, limit_test = 0;
+  std::string save, resume, metrics;
+  std::string optimizer = "adam";
+  float momentum = 0.9f, weight_decay = 0.0f;
+  bool no_augment = false;
+};
+
+// The --metrics file: one JSON object per epoch, rewritten whole (atomically) each epoch.
+class MetricsFile {
+ public:
+  MetricsFile(std::string path, int64_t keep_through_epoch) : path_(std::move(path)) {
+    if (path_.empty() || keep_through_epoch == 0) return;
+    std::ifstream in(path_);  // resuming: keep the epochs already done
+    for (std::string line; std::getline(in, line);) {
+      try {
+        if (nlohmann::json::parse(line).at("epoch").get<int64_t>() <= keep_through_epoch)
+          lines_.push_back(line);
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  void add(const nlohmann::json& row) {
+    if (path_.empty()) return;
+    lines_.push_back(row.dump());
+    write_file_atomic(path_, [&](std::ostream& out) {
+      for (const auto& l : lines_) out << l << "\n";
+    });
+  }
+
+ private:
+  std::string path_;
+  std::vector<std::string> lines_;
+};
+
+// CLI11's PositiveNumber prints its range up to DBL_MAX; say it plainly instead.
+const CLI::Validator kPositive(
+    [](std::string& s) -> std::string {
+      try {
+        size_t used = 0;
+        double v = std::stod(s, &used);
+        if (used == s.size() && std::isfinite(v) && v > 0) return "";
+      } catch (const std::exception&) {
+      }
+      return "must be a positive number, got '" + s + "'";
+    },
+    "POSITIVE");
+
+int run(const Flags& f) {
+  set_num_threads(f.threads);
+  const Device device = choose_device(f.device);
+
+  // ---- state from a checkpoint, when resuming
+  Metadata resumed;
+  if (!f.resume.empty()) {
+    if (!file_exists(f.resume)) throw IOError(f.resume + ": checkpoint not found (--resume)");
+    resumed = load_safetensors(f.resume).metadata;
+    if (!resumed.count("epoch") || !resumed.count("seed"))
+      throw IOError(f.resume + ": not a train_cifar checkpoint (no epoch/seed metadata)");
+  }
+  const uint64_t seed = resumed.count("seed") ? std::stoull(resumed.at("seed")) : f.seed;
+  const int64_t start_epoch = resumed.count("epoch") ? std::stoll(resumed.at("epoch")) + 1 : 1;
+  if (!resumed.empty() && seed != f.seed)
+    std::printf("resume: using the checkpoint's seed %llu\n", (unsigned long long)seed);
+
+  // ---- data
+  Cifar10 data = load_cifar10(f.data);
+  data.train = data.train.random_subset(f.limit_train, seed);
+  data.test = data.test.random_subset(f.limit_test, seed + 1);
+  std::printf("data: %s (%s layout): %lld train / %lld test images, %zu classes\n",
+              data.root.c_str(), data.layout.c_str(), (long long)data.train.size(),
+              (long long)data.test.size(), data.train.classes.size());
+  if (data.resized) std::printf("data: %lld images were not 32x32 and were resized\n", (long long)data.resized);
+  const Normalization norm =
+      resumed.empty() ? compute_normalization(data.train) : get_normalization(resumed, f.resume);
+  std::printf("normalize: %s (%s)\n", norm.str().c_str(),
+              resumed.empty() ? "computed from the training set" : "from the checkpoint");
+
+  // ---- model and optimizer
+  manual_seed(seed);
+  CNN model(int(data.train.classes.size()));
+  model.to(device);
+  std::unique_ptr<Optimizer> opt;
+  if (f.optimizer == "adam")
+    opt = std::make_unique<Adam>(model.named_parameters(), AdamOptions{f.lr, 0.9f, 0.999f, 1e-8f, f.weight_decay});
+  else
+    opt = std::make_unique<SGD>(model.named_parameters(), SgdOptions{f.lr, f.momentum, 0.0f, f.weight_decay, false});
+  if (!resumed.empty()) {
+    load_weights(f.resume, model);
+    load_optimizer_state(f.resume, *opt, resumed.at("epoch"));
+    std::printf("resume: %s at the end of epoch %lld\n", f.resume.c_str(), (long long)(start_epoch - 1));
+  }
+  std::printf("model: CNN, %lld parameters, device %s, %d threads, %s lr %g, batch %d\n",
+              (long long)model.parameter_count(), device.str().c_str(), f.threads,
+              f.optimizer.c_str(), f.lr, f.batch_size);
+
+  DataLoaderOptions train_opt;
+  train_opt.batch_size = f.batch_size;
+  train_opt.augment = !f.no_augment;
+  train_opt.normalization = norm;
+  train_opt.seed = seed;
+  DataLoader train_loader(data.train, train_opt);
+  DataLoaderOptions test_opt = train_opt;
+  test_opt.batch_size = 256;
+  test_opt.shuffle = test_opt.augment = false;
+  DataLoader test_loader(data.test, test_opt);
+
+  const std::string save_path = !f.save.empty() ? f.save : f.resume;
+  MetricsFile metrics(f.metrics, start_epoch - 1);
+  EpochResult test;
+  // The newest checkpoint on disk: where a resumed run began, then each epoch we save.
+  int64_t last_saved = (!f.resume.empty() && save_path == f.resume) ? start_epoch - 1 : -1;
+  if (start_epoch > f.epochs)
+    std::printf("resume: the checkpoint already has %lld epochs (--epochs %lld)\n",
+                (long long)(start_epoch - 1), (long long)f.epochs);
+  for (int64_t epoch = start_epoch; epoch <= f.epochs; ++epoch) {
+    Progress progress(epoch, f.epochs);
+    EpochResult train;
+    try {
+      train = train_epoch(model, *opt, train_loader, epoch, device,
+                          [&](const StepInfo& s) { progress.update(s); });
+    } catch (const NonFiniteLossError& e) {
+      progress.finish();
+      std::fprintf(stderr, "error: %s\n", e.what());
+      if (last_saved > 0)
+        std::fprintf(stderr, "the last good checkpoint is %s (epoch %lld)\n", save_path.c_str(), (long long)last_saved);
+      return 3;
+    }
+    progress.finish();
+    test = evaluate(model, test_loader, device);
+    const double ips = train.seen / std::max(train.seconds, 1e-9);
+    std::printf("epoch %lld/%lld: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | %s, %.1f img/s\n",
+                (long long)epoch, (long long)f.epochs, train.loss, 100 * train.accuracy(), test.loss,
+                100 * test.accuracy(), format_duration(train.seconds).c_str(), ips);
+    std::fflush(stdout);
+    metrics.add({{"epoch", epoch}, {"train_loss", train.loss}, {"train_acc", train.accuracy()},
+                 {"test_acc", test.accuracy()}, {"epoch_seconds", train.seconds},
+                 {"images_per_second", ips}});
+    if (!save_path.empty()) {
+      Metadata m{{"epoch", std::to_string(epoch)}, {"seed", std::to_string(seed)},
+                 {"classes", join(data.train.classes, ',')}, {"format", "dlcraft-cnn"},
+                 {"optimizer", f.optimizer}};
+      put_normalization(m, norm);
+      save_checkpoint(save_path, model, opt.get(), m);
+      last_saved = epoch;
+    }
+  }
+  if (test.seen == 0) test = evaluate(model, test_loader, device);
+  std::printf("test accuracy: %.2f%% (%lld/%lld)\n", 100 * test.accuracy(), (long long)test.correct,
+              (long long)test.seen);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  CLI::App app{"Train the notes' CNN (3 BasicBlocks + 3 fully connected layers) on CIFAR-10."};
+  app.set_version_flag("--version", [] { return version_text(); });
+  app.add_option("--data", f.data, "CIFAR-10 directory: binary batches or train/ and test/ image folders")
+      ->capture_default_str();
+  app.add_option("--epochs", f.epochs, "number of epochs")->check(kPositive)->capture_default_str();
+  app.add_option("--lr", f.lr, "learning rate")->check(kPositive)->capture_default_str();
+  app.add_option("--batch-size", f.batch_size, "images per step")->check(CLI::Range(1, 65536))->capture_default_str();
+  app.add_option("--device", f.device, "auto (GPU if there is one), cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  app.add_option("--seed", f.seed, "seed for init, shuffling and augmentation")->capture_default_str();
+  app.add_option("--threads", f.threads, "CPU threads")->check(CLI::Range(1, 1024))->capture_default_str();
+  app.add_option("--limit-train", f.limit_train, "use only N training images (0: all)")->check(CLI::Range(int64_t(0), INT64_MAX));
+  app.add_option("--limit-test", f.limit_test, "use only N test images (0: all)")->check(CLI::Range(int64_t(0), INT64_MAX));
+  app.add_option("--save", f.save, "checkpoint file (safetensors) written after every epoch; optimizer state goes to FILE.optim");
+  app.add_option("--resume", f.resume, "continue from this checkpoint (saves back into it unless --save is given)");
+  app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file");
+  app.add_option("--optimizer", f.optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}))->capture_default_str();
+  app.add_option("--momentum", f.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app.add_option("--weight-decay", f.weight_decay, "L2 weight decay")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app.add_flag("--no-augment", f.no_augment, "no random crop / flip");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return run(f);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory (try a smaller --batch-size)\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,88 @@
+#include "core/autograd.hpp"
+
+#include <unordered_set>
+
+#include "core/error.hpp"
+#include "core/ops.hpp"
+
+namespace dlcraft {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+}
+
+bool grad_enabled() { return g_grad_enabled; }
+
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+  if (!g_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+Tensor record(Tensor out, const std::string& name, std::vector<Tensor> inputs,
+              std::function<void(const Tensor&)> backward) {
+  if (!needs_grad(inputs)) return out;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(backward);
+  out.impl()->grad_fn = std::move(node);
+  out.impl()->requires_grad = true;
+  return out;
+}
+
+void accumulate_grad(const Tensor& t, const Tensor& g) {
+  if (!t.defined() || !t.requires_grad()) return;
+  if (g.shape() != t.shape())
+    throw ShapeError("gradient of shape " + to_string(g.shape()) + " for a tensor of shape " +
+                     to_string(t.shape()));
+  Tensor old = t.grad();
+  t.set_grad(old.defined() ? add(old, g) : g);
+}
+
+void run_backward(const Tensor& root, const Tensor& grad_root) {
+  if (!root.requires_grad())
+    throw ArgumentError("backward() on a tensor that does not require grad");
+  if (grad_root.shape() != root.shape())
+    throw ShapeError("backward(): gradient " + to_string(grad_root.shape()) + " for output " +
+                     to_string(root.shape()));
+  NoGradGuard no_grad;  // the backward pass itself is not differentiated
+
+  // Topological order by iterative depth-first search (a deep net would overflow recursion).
+  // `order` holds owning pointers: running a node frees its inputs' last other owner.
+  std::vector<std::shared_ptr<TensorImpl>> order;
+  std::unordered_set<TensorImpl*> seen;
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, size_t>> stack{{root.impl(), 0}};
+  seen.insert(root.impl().get());
+  while (!stack.empty()) {
+    std::shared_ptr<TensorImpl> impl = stack.back().first;
+    size_t& next = stack.back().second;
+    const auto& fn = impl->grad_fn;
+    if (fn && next < fn->inputs.size()) {
+      std::shared_ptr<TensorImpl> child = fn->inputs[next++].impl();
+      if (child && child->requires_grad && seen.insert(child.get()).second)
+        stack.push_back({std::move(child), 0});
+    } else {
+      order.push_back(std::move(impl));
+      stack.pop_back();
+    }
+  }
+
+  accumulate_grad(root, grad_root);
+  // `order` lists inputs before their users; walk it backwards: outputs first.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    TensorImpl* impl = it->get();
+    if (!impl->grad_fn) continue;  // a leaf: keeps its .grad for the optimizer
+    std::shared_ptr<Node> fn = std::move(impl->grad_fn);  // frees the graph as we go
+    Tensor grad(impl->grad);
+    impl->grad.reset();  // non-leaf gradients are not kept, as in PyTorch
+    if (grad.defined()) fn->backward(grad);
+    it->reset();  // done with this tensor: its activation can be freed now
+  }
+}
+
+}  // namespace dlcraft

@@ -1,0 +1,51 @@
+// Reverse-mode automatic differentiation (backprop / 역전파) over a graph of ops.
+//
+// Each op that produces a tensor from inputs needing gradients records a Node: the inputs and
+// a function that, given dL/d(output), adds dL/d(input) into each input's .grad.
+// backward() visits the nodes in reverse topological order, so a tensor used twice (a residual
+// y = f(x) + x) receives the sum of both gradients before its own node runs.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace dlcraft {
+
+struct Node {
+  std::string name;              // op name, for error messages and debugging
+  std::vector<Tensor> inputs;    // what gradients flow back to
+  // Gets dL/d(output); must call accumulate_grad(inputs[i], dL/d(inputs[i])) for inputs that
+  // require grad. It must not capture the output tensor (that would make a reference cycle).
+  std::function<void(const Tensor& grad_output)> backward;
+};
+
+// Whether ops record the graph (off inside NoGradGuard, e.g. for evaluation).
+bool grad_enabled();
+
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True when `out` should get a grad_fn: grad mode is on and some input requires grad.
+bool needs_grad(const std::vector<Tensor>& inputs);
+
+// Attaches a node to `out` (when needs_grad) and returns it.
+Tensor record(Tensor out, const std::string& name, std::vector<Tensor> inputs,
+              std::function<void(const Tensor&)> backward);
+
+// t.grad += g (or t.grad = g when t has none yet). Gradients are never modified in place, so
+// one tensor may safely be the gradient of several inputs.
+void accumulate_grad(const Tensor& t, const Tensor& g);
+
+void run_backward(const Tensor& root, const Tensor& grad_root);
+
+}  // namespace dlcraft

@@ -1,0 +1,28 @@
+// dlcraft: the umbrella header. #include <dlcraft/dlcraft.hpp> and link dlcraft::dlcraft.
+#pragma once
+
+#include "dlcraft/version.hpp"
+
+#include "core/allocator.hpp"
+#include "core/autograd.hpp"
+#include "core/device.hpp"
+#include "core/error.hpp"
+#include "core/file_io.hpp"
+#include "core/ops.hpp"
+#include "core/random.hpp"
+#include "core/safetensors.hpp"
+#include "core/shape.hpp"
+#include "core/tensor.hpp"
+#include "core/threads.hpp"
+#include "datasets/cifar10.hpp"
+#include "datasets/cifar10_binary.hpp"
+#include "datasets/dataloader.hpp"
+#include "datasets/dataset.hpp"
+#include "datasets/image_folder.hpp"
+#include "datasets/image_io.hpp"
+#include "datasets/transforms.hpp"
+#include "layers/checkpoint.hpp"
+#include "layers/cnn.hpp"
+#include "layers/layers.hpp"
+#include "layers/module.hpp"
+#include "optim/optimizer.hpp"

@@ -1,0 +1,77 @@
+// conv2d op: checks, device dispatch, backward. Kernels: kernels/cpu/conv2d.cpp,
+// kernels/cuda/conv2d.cu. Note: docs/convolution.md.
+#include "core/autograd.hpp"
+#include "core/ops.hpp"
+#include "core/ops/op_checks.hpp"
+#include "kernels/cpu/kernels_cpu.hpp"
+#include "kernels/cuda/kernels_cuda.hpp"
+
+namespace dlcraft {
+
+namespace {
+CpuKernels g_cpu_kernels = CpuKernels::Fast;
+}
+void set_cpu_kernels(CpuKernels k) { g_cpu_kernels = k; }
+CpuKernels cpu_kernels() { return g_cpu_kernels; }
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
+              const std::string& who) {
+  check_rank(x, 4, who, "input");
+  check_rank(weight, 4, who, "weight");
+  check_same_device({x, weight, bias}, who);
+  if (x.size(1) != weight.size(1))
+    throw ShapeError(who + ": input " + to_string(x.shape()) + " has " +
+                     std::to_string(x.size(1)) + " channels vs weight " +
+                     to_string(weight.shape()) + " expecting " + std::to_string(weight.size(1)));
+  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
+    throw ShapeError(who + ": bias " + to_string(bias.shape()) + " vs weight " +
+                     to_string(weight.shape()));
+  if (stride < 1 || padding < 0)
+    throw ArgumentError(who + ": stride must be >= 1 and padding >= 0 (got stride " +
+                        std::to_string(stride) + ", padding " + std::to_string(padding) + ")");
+  Conv2dShape s{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)),
+                int(weight.size(0)), int(weight.size(2)), int(weight.size(3)), stride, padding};
+  if (s.h + 2 * s.pad < s.r || s.w + 2 * s.pad < s.s)
+    throw ShapeError(who + ": input " + to_string(x.shape()) + " with padding " +
+                     std::to_string(padding) + " is smaller than the kernel " +
+                     to_string(weight.shape()));
+
+  Tensor y = Tensor::empty({s.n, s.k, s.out_h(), s.out_w()}, x.device());
+  const float* b = bias.defined() ? bias.data() : nullptr;
+  if (x.device().is_cuda())
+    conv2d_forward_cuda(s, x.data(), weight.data(), b, y.data());
+  else if (g_cpu_kernels == CpuKernels::Reference)
+    conv2d_forward_reference_cpu(s, x.data(), weight.data(), b, y.data());
+  else
+    conv2d_forward_cpu(s, x.data(), weight.data(), b, y.data());
+
+  return record(y, who, {x, weight, bias}, [s, x, weight, bias](const Tensor& dy) {
+    const Device d = dy.device();
+    if (x.requires_grad()) {
+      Tensor dx = Tensor::empty(x.shape(), d);
+      if (d.is_cuda())
+        conv2d_backward_input_cuda(s, dy.data(), weight.data(), dx.data());
+      else if (g_cpu_kernels == CpuKernels::Reference)
+        conv2d_backward_input_reference_cpu(s, dy.data(), weight.data(), dx.data());
+      else
+        conv2d_backward_input_cpu(s, dy.data(), weight.data(), dx.data());
+      accumulate_grad(x, dx);
+    }
+    const bool want_b = bias.defined() && bias.requires_grad();
+    if (weight.requires_grad() || want_b) {
+      Tensor dw = Tensor::empty(weight.shape(), d);
+      Tensor db = want_b ? Tensor::empty(bias.shape(), d) : Tensor();
+      float* dbp = want_b ? db.data() : nullptr;
+      if (d.is_cuda())
+        conv2d_backward_weight_cuda(s, x.data(), dy.data(), dw.data(), dbp);
+      else if (g_cpu_kernels == CpuKernels::Reference)
+        conv2d_backward_weight_reference_cpu(s, x.data(), dy.data(), dw.data(), dbp);
+      else
+        conv2d_backward_weight_cpu(s, x.data(), dy.data(), dw.data(), dbp);
+      accumulate_grad(weight, dw);
+      if (want_b) accumulate_grad(bias, db);
+    }
+  });
+}
+
+}  // namespace dlcraft

@@ -1,0 +1,28 @@
+// relu op. Kernels: kernels/cpu/relu.cpp, kernels/cuda/relu.cu. Note: docs/relu.md.
+#include "core/autograd.hpp"
+#include "core/ops.hpp"
+#include "core/ops/op_checks.hpp"
+#include "kernels/cpu/kernels_cpu.hpp"
+#include "kernels/cuda/kernels_cuda.hpp"
+
+namespace dlcraft {
+
+Tensor relu(const Tensor& x) {
+  check_defined(x, "relu", "input");
+  Tensor y = Tensor::empty(x.shape(), x.device());
+  if (x.device().is_cuda())
+    relu_forward_cuda(x.numel(), x.data(), y.data());
+  else
+    relu_forward_cpu(x.numel(), x.data(), y.data());
+  // Backward needs only where x > 0, so it keeps x (an input), not y.
+  return record(y, "relu", {x}, [x](const Tensor& dy) {
+    Tensor dx = Tensor::empty(x.shape(), dy.device());
+    if (dy.device().is_cuda())
+      relu_backward_cuda(x.numel(), x.data(), dy.data(), dx.data());
+    else
+      relu_backward_cpu(x.numel(), x.data(), dy.data(), dx.data());
+    accumulate_grad(x, dx);
+  });
+}
+
+}  // namespace dlcraft

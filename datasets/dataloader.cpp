@@ -1,0 +1,111 @@
+#include "datasets/dataloader.hpp"
+
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/random.hpp"
+
+namespace dlcraft {
+
+DataLoader::DataLoader(const ImageDataset& data, DataLoaderOptions options)
+    : data_(data), opt_(options) {
+  if (opt_.batch_size < 1)
+    throw ArgumentError("DataLoader: batch size must be >= 1, got " + std::to_string(opt_.batch_size));
+  if (data_.size() == 0) throw ArgumentError("DataLoader: the data set is empty");
+  slots_.resize(std::max(1, opt_.prefetch) + 1);
+  for (Batch& b : slots_) {
+    b.images.resize(size_t(opt_.batch_size) * ImageDataset::kImageBytes);
+    b.labels.resize(opt_.batch_size);
+  }
+}
+
+DataLoader::~DataLoader() { stop(); }
+
+int64_t DataLoader::batches_per_epoch() const {
+  return (data_.size() + opt_.batch_size - 1) / opt_.batch_size;
+}
+
+void DataLoader::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void DataLoader::start_epoch(int64_t epoch) {
+  stop();
+  stopping_ = false;
+  error_ = nullptr;
+  free_.clear();
+  ready_.clear();
+  for (int i = 0; i < int(slots_.size()); ++i) free_.push_back(i);
+  in_use_ = -1;
+  produced_ = consumed_ = 0;
+  total_ = batches_per_epoch();
+  worker_ = std::thread([this, epoch] { produce(epoch); });
+}
+
+void DataLoader::produce(int64_t epoch) {
+  try {
+    // The epoch's order: a seeded Fisher-Yates shuffle of 0..N-1.
+    std::vector<int64_t> order(data_.size());
+    std::iota(order.begin(), order.end(), 0);
+    if (opt_.shuffle) {
+      Generator gen(mix64(opt_.seed ^ mix64(uint64_t(epoch) + 0x5eed)));
+      for (int64_t i = data_.size() - 1; i > 0; --i) std::swap(order[i], order[gen.below(uint64_t(i) + 1)]);
+    }
+    for (int64_t b = 0; b < total_; ++b) {
+      int slot;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return stopping_ || !free_.empty(); });
+        if (stopping_) return;
+        slot = free_.front();
+        free_.pop_front();
+      }
+      Batch& batch = slots_[slot];
+      const int64_t begin = b * opt_.batch_size;
+      batch.size = std::min<int64_t>(opt_.batch_size, data_.size() - begin);
+      for (int64_t i = 0; i < batch.size; ++i) {
+        const int64_t pos = begin + i, idx = order[pos];
+        float* dst = batch.images.data() + i * ImageDataset::kImageBytes;
+        if (opt_.augment)
+          augment_image(data_.image(idx), dst, opt_.normalization, opt_.augment_options,
+                        mix64(opt_.seed + mix64(uint64_t(epoch) * 0x100000000ull + uint64_t(pos))));
+        else
+          normalize_image(data_.image(idx), dst, opt_.normalization);
+        batch.labels[i] = data_.labels[idx];
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_.push_back(slot);
+        ++produced_;
+      }
+      cv_.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    error_ = std::current_exception();
+    cv_.notify_all();
+  }
+}
+
+const Batch* DataLoader::next() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (in_use_ >= 0) {  // the caller is done with the previous batch
+    free_.push_back(in_use_);
+    in_use_ = -1;
+    cv_.notify_all();
+  }
+  if (consumed_ == total_) return nullptr;
+  cv_.wait(lock, [&] { return !ready_.empty() || error_; });
+  if (error_) std::rethrow_exception(error_);
+  in_use_ = ready_.front();
+  ready_.pop_front();
+  ++consumed_;
+  return &slots_[in_use_];
+}
+
+}  // namespace dlcraft

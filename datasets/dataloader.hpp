@@ -1,0 +1,65 @@
+// DataLoader: batches of augmented, normalised images, prepared on a background thread so the
+// training step never waits for them. Shuffling is seeded per epoch and every image's
+// crop/flip comes from (seed, epoch, position), so a run repeats exactly — also when resumed.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "datasets/dataset.hpp"
+#include "datasets/transforms.hpp"
+
+namespace dlcraft {
+
+struct Batch {
+  std::vector<float> images;    // size * 3 * 32 * 32, NCHW
+  std::vector<int32_t> labels;  // size
+  int64_t size = 0;
+};
+
+struct DataLoaderOptions {
+  int batch_size = 32;
+  bool shuffle = true;
+  bool augment = true;  // crop + flip (normalisation always)
+  AugmentOptions augment_options;
+  Normalization normalization;
+  uint64_t seed = 0;
+  int prefetch = 3;  // batches prepared ahead
+};
+
+class DataLoader {
+ public:
+  DataLoader(const ImageDataset& data, DataLoaderOptions options);
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  // Batches in one epoch; the last, partial batch is kept.
+  int64_t batches_per_epoch() const;
+  // Starts producing the batches of `epoch` (stops a previous epoch still running).
+  void start_epoch(int64_t epoch);
+  // The next batch, or nullptr at the end of the epoch. Valid until the next call.
+  const Batch* next();
+
+ private:
+  void produce(int64_t epoch);
+  void stop();
+
+  const ImageDataset& data_;
+  DataLoaderOptions opt_;
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Batch> slots_;      // prefetch + 1 buffers, allocated once
+  std::deque<int> free_, ready_;  // slot indices
+  int in_use_ = -1;               // slot handed to the caller
+  int64_t produced_ = 0, consumed_ = 0, total_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace dlcraft

@@ -1,0 +1,71 @@
+#include "datasets/image_folder.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <utility>
+
+#include "core/error.hpp"
+#include "core/file_io.hpp"
+#include "datasets/image_io.hpp"
+
+namespace dlcraft {
+namespace fs = std::filesystem;
+
+namespace {
+bool is_image_file(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+}  // namespace
+
+ImageFolderResult load_image_folder(const std::string& root) {
+  if (!is_directory(root)) throw IOError(root + ": not a directory");
+  std::vector<std::string> classes;
+  for (const auto& entry : fs::directory_iterator(root))
+    if (entry.is_directory()) classes.push_back(entry.path().filename().string());
+  std::sort(classes.begin(), classes.end());
+  if (classes.empty()) throw IOError(root + ": no class sub-directories (expected root/<class>/*.png|jpg)");
+
+  std::vector<std::pair<std::string, int32_t>> files;
+  for (size_t label = 0; label < classes.size(); ++label) {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(fs::path(root) / classes[label]))
+      if (entry.is_regular_file() && is_image_file(entry.path())) names.push_back(entry.path().string());
+    std::sort(names.begin(), names.end());
+    for (auto& n : names) files.emplace_back(std::move(n), int32_t(label));
+  }
+  if (files.empty()) throw IOError(root + ": no .png/.jpg images under its class folders");
+
+  ImageFolderResult out;
+  out.data.classes = classes;
+  out.data.labels.resize(files.size());
+  out.data.images.resize(files.size() * ImageDataset::kImageBytes);
+  std::string first_error;
+  int64_t resized = 0;
+#pragma omp parallel for schedule(dynamic, 64) reduction(+ : resized)
+  for (int64_t i = 0; i < int64_t(files.size()); ++i) {
+    try {
+      RgbImage img = read_image(files[i].first);
+      if (img.width != ImageDataset::kWidth || img.height != ImageDataset::kHeight) {
+        img = resize_bilinear(img, ImageDataset::kWidth, ImageDataset::kHeight);
+        ++resized;
+      }
+      hwc_to_chw(img, out.data.images.data() + i * ImageDataset::kImageBytes);
+      out.data.labels[i] = files[i].second;
+    } catch (const Error& e) {
+#pragma omp critical
+      if (first_error.empty()) first_error = e.what();  // exceptions cannot leave an omp loop
+    }
+  }
+  if (!first_error.empty()) throw IOError(first_error);
+  out.resized = resized;
+  return out;
+}
+
+bool is_image_folder_split_dir(const std::string& dir) {
+  return is_directory(dir + "/train") && is_directory(dir + "/test");
+}
+
+}  // namespace dlcraft

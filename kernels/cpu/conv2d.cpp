@@ -1,0 +1,202 @@
+// conv2d (합성곱) on the CPU. See docs/convolution.md for the formulas.
+//   1: reference — direct loops over every output and every kernel tap (read this first);
+//   2: im2col + GEMM — unfold each image's patches into a matrix, then one matrix product.
+// x is (n, c, h, w), w is (k, c, r, s), b is (k), y is (n, k, oh, ow).
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/kernels_cpu.hpp"
+#include "kernels/cpu/parallel.hpp"
+
+namespace dlcraft {
+
+// ---------------------------------------------------------------- 1: reference loops
+void conv2d_forward_reference_cpu(const Conv2dShape& s, const float* x, const float* w,
+                                  const float* b, float* y) {
+  const int oh = s.out_h(), ow = s.out_w();
+  for (int n = 0; n < s.n; ++n)
+    for (int k = 0; k < s.k; ++k)
+      for (int p = 0; p < oh; ++p)
+        for (int q = 0; q < ow; ++q) {
+          // y[n,k,p,q] = b[k] + sum_{c,i,j} w[k,c,i,j] * x[n, c, p*stride+i-pad, q*stride+j-pad]
+          double acc = b ? b[k] : 0.0;
+          for (int c = 0; c < s.c; ++c)
+            for (int i = 0; i < s.r; ++i)
+              for (int j = 0; j < s.s; ++j) {
+                int hi = p * s.stride + i - s.pad, wi = q * s.stride + j - s.pad;
+                if (hi < 0 || hi >= s.h || wi < 0 || wi >= s.w) continue;  // zero padding
+                acc += double(w[((k * s.c + c) * s.r + i) * s.s + j]) *
+                       x[((n * s.c + c) * s.h + hi) * s.w + wi];
+              }
+          y[((n * s.k + k) * oh + p) * ow + q] = float(acc);
+        }
+}
+
+void conv2d_backward_input_reference_cpu(const Conv2dShape& s, const float* dy, const float* w,
+                                         float* dx) {
+  // Each input pixel collects dy from every output whose window covered it.
+  const int oh = s.out_h(), ow = s.out_w();
+  std::fill(dx, dx + int64_t(s.n) * s.c * s.h * s.w, 0.0f);
+  for (int n = 0; n < s.n; ++n)
+    for (int k = 0; k < s.k; ++k)
+      for (int p = 0; p < oh; ++p)
+        for (int q = 0; q < ow; ++q) {
+          float g = dy[((n * s.k + k) * oh + p) * ow + q];
+          for (int c = 0; c < s.c; ++c)
+            for (int i = 0; i < s.r; ++i)
+              for (int j = 0; j < s.s; ++j) {
+                int hi = p * s.stride + i - s.pad, wi = q * s.stride + j - s.pad;
+                if (hi < 0 || hi >= s.h || wi < 0 || wi >= s.w) continue;
+                dx[((n * s.c + c) * s.h + hi) * s.w + wi] +=
+                    g * w[((k * s.c + c) * s.r + i) * s.s + j];
+              }
+        }
+}
+
+void conv2d_backward_weight_reference_cpu(const Conv2dShape& s, const float* x, const float* dy,
+                                          float* dw, float* db) {
+  // dw[k,c,i,j] = sum over images and output positions of dy * the input under that tap.
+  const int oh = s.out_h(), ow = s.out_w();
+  for (int k = 0; k < s.k; ++k) {
+    for (int c = 0; c < s.c; ++c)
+      for (int i = 0; i < s.r; ++i)
+        for (int j = 0; j < s.s; ++j) {
+          double acc = 0.0;
+          for (int n = 0; n < s.n; ++n)
+            for (int p = 0; p < oh; ++p)
+              for (int q = 0; q < ow; ++q) {
+                int hi = p * s.stride + i - s.pad, wi = q * s.stride + j - s.pad;
+                if (hi < 0 || hi >= s.h || wi < 0 || wi >= s.w) continue;
+                acc += double(dy[((n * s.k + k) * oh + p) * ow + q]) *
+                       x[((n * s.c + c) * s.h + hi) * s.w + wi];
+              }
+          dw[((k * s.c + c) * s.r + i) * s.s + j] = float(acc);
+        }
+    if (db) {
+      double acc = 0.0;
+      for (int n = 0; n < s.n; ++n)
+        for (int p = 0; p < oh * ow; ++p) acc += dy[(n * s.k + k) * oh * ow + p];
+      db[k] = float(acc);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- 2: im2col + GEMM
+namespace {
+
+// col is (c*r*s, oh*ow): row (c,i,j) holds the input pixel under tap (i,j) of channel c for
+// every output position — so the convolution becomes W (k, c*r*s) x col.
+void im2col(const Conv2dShape& s, const float* x, float* col) {
+  const int oh = s.out_h(), ow = s.out_w();
+  for (int c = 0; c < s.c; ++c)
+    for (int i = 0; i < s.r; ++i)
+      for (int j = 0; j < s.s; ++j) {
+        float* row = col + ((c * s.r + i) * s.s + j) * oh * ow;
+        for (int p = 0; p < oh; ++p) {
+          int hi = p * s.stride + i - s.pad;
+          for (int q = 0; q < ow; ++q) {
+            int wi = q * s.stride + j - s.pad;
+            bool inside = hi >= 0 && hi < s.h && wi >= 0 && wi < s.w;
+            row[p * ow + q] = inside ? x[(c * s.h + hi) * s.w + wi] : 0.0f;
+          }
+        }
+      }
+}
+
+// The adjoint of im2col: adds every column entry back onto the pixel it came from.
+void col2im(const Conv2dShape& s, const float* col, float* x) {
+  const int oh = s.out_h(), ow = s.out_w();
+  std::fill(x, x + s.c * s.h * s.w, 0.0f);
+  for (int c = 0; c < s.c; ++c)
+    for (int i = 0; i < s.r; ++i)
+      for (int j = 0; j < s.s; ++j) {
+        const float* row = col + ((c * s.r + i) * s.s + j) * oh * ow;
+        for (int p = 0; p < oh; ++p) {
+          int hi = p * s.stride + i - s.pad;
+          if (hi < 0 || hi >= s.h) continue;
+          for (int q = 0; q < ow; ++q) {
+            int wi = q * s.stride + j - s.pad;
+            if (wi >= 0 && wi < s.w) x[(c * s.h + hi) * s.w + wi] += row[p * ow + q];
+          }
+        }
+      }
+}
+
+// Per-thread scratch that grows to the largest layer once and is then reused, so steady-state
+// training steps do not allocate.
+float* scratch(size_t count) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < count) buf.resize(count);
+  return buf.data();
+}
+
+}  // namespace
+
+void conv2d_forward_cpu(const Conv2dShape& s, const float* x, const float* w, const float* b,
+                        float* y) {
+  const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s;
+  // One image per thread: im2col into thread-local scratch, then GEMM y_n = W * col.
+#pragma omp parallel for schedule(static)
+  for (int n = 0; n < s.n; ++n) {
+    float* col = scratch(size_t(CRS) * P);
+    im2col(s, x + int64_t(n) * s.c * s.h * s.w, col);
+    float* yn = y + int64_t(n) * s.k * P;
+    gemm_cpu(false, false, s.k, P, CRS, 1.0f, w, CRS, col, P, 0.0f, yn, P);
+    if (b)
+      for (int k = 0; k < s.k; ++k)
+        for (int p = 0; p < P; ++p) yn[k * P + p] += b[k];
+  }
+}
+
+void conv2d_backward_input_cpu(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
+  const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s;
+  // dcol = W^T (crs, k) x dy_n (k, P); then col2im folds the patches back onto the image.
+#pragma omp parallel for schedule(static)
+  for (int n = 0; n < s.n; ++n) {
+    float* dcol = scratch(size_t(CRS) * P);
+    gemm_cpu(true, false, CRS, P, s.k, 1.0f, w, CRS, dy + int64_t(n) * s.k * P, P, 0.0f, dcol, P);
+    col2im(s, dcol, dx + int64_t(n) * s.c * s.h * s.w);
+  }
+}
+
+void conv2d_backward_weight_cpu(const Conv2dShape& s, const float* x, const float* dy, float* dw,
+                                float* db) {
+  const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s;
+  const int64_t wsize = int64_t(s.k) * CRS;
+  // Each thread sums dW over its own images (dy_n (k,P) x col^T (P,crs)) into a private
+  // buffer; the buffers are then added in thread order, so results repeat run to run.
+  std::fill(dw, dw + wsize, 0.0f);
+  if (db) std::fill(db, db + s.k, 0.0f);
+#pragma omp parallel
+  {
+    float* col = scratch(size_t(CRS) * P + wsize + s.k);
+    float* dw_local = col + size_t(CRS) * P;
+    float* db_local = dw_local + wsize;
+    std::fill(dw_local, dw_local + wsize + s.k, 0.0f);
+#pragma omp for schedule(static)
+    for (int n = 0; n < s.n; ++n) {
+      im2col(s, x + int64_t(n) * s.c * s.h * s.w, col);
+      const float* dyn = dy + int64_t(n) * s.k * P;
+      gemm_cpu(false, true, s.k, CRS, P, 1.0f, dyn, P, col, P, 1.0f, dw_local, CRS);
+      for (int k = 0; k < s.k; ++k) {
+        float acc = 0.0f;
+        for (int p = 0; p < P; ++p) acc += dyn[k * P + p];
+        db_local[k] += acc;
+      }
+    }
+    // schedule(static, 1) with one iteration per thread: thread t runs iteration t, and
+    // `ordered` makes the additions happen in thread order 0, 1, 2...
+    const int threads = team_size();
+#pragma omp for ordered schedule(static, 1)
+    for (int t = 0; t < threads; ++t) {
+#pragma omp ordered
+      {
+        for (int64_t i = 0; i < wsize; ++i) dw[i] += dw_local[i];
+        if (db)
+          for (int k = 0; k < s.k; ++k) db[k] += db_local[k];
+      }
+    }
+  }
+}
+
+}  // namespace dlcraft

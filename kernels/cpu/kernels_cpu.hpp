@@ -1,0 +1,67 @@
+// The CPU kernels: what a device must implement, in plain C++ on raw pointers.
+// "reference" versions are direct loops that follow the formulas in docs/; the others are the
+// fast versions used by default. tests/ checks that both agree and match finite differences.
+#pragma once
+#include <cstdint>
+
+#include "kernels/shapes.hpp"
+
+namespace dlcraft {
+
+// ---- GEMM (kernels/cpu/gemm.cpp): C = alpha * op(A) * op(B) + beta * C, row-major. ----
+// op(A) is m x k, op(B) is k x n, C is m x n; lda/ldb/ldc are row strides.
+void gemm_cpu(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+              int lda, const float* b, int ldb, float beta, float* c, int ldc);
+
+// ---- conv2d (kernels/cpu/conv2d.cpp) ----
+void conv2d_forward_reference_cpu(const Conv2dShape& s, const float* x, const float* w,
+                                  const float* b, float* y);
+void conv2d_backward_input_reference_cpu(const Conv2dShape& s, const float* dy, const float* w,
+                                         float* dx);
+void conv2d_backward_weight_reference_cpu(const Conv2dShape& s, const float* x, const float* dy,
+                                          float* dw, float* db);
+void conv2d_forward_cpu(const Conv2dShape& s, const float* x, const float* w, const float* b,
+                        float* y);
+void conv2d_backward_input_cpu(const Conv2dShape& s, const float* dy, const float* w, float* dx);
+void conv2d_backward_weight_cpu(const Conv2dShape& s, const float* x, const float* dy, float* dw,
+                                float* db);
+
+// ---- linear (kernels/cpu/linear.cpp) ----
+void linear_forward_reference_cpu(const LinearShape& s, const float* x, const float* w,
+                                  const float* b, float* y);
+void linear_backward_reference_cpu(const LinearShape& s, const float* x, const float* w,
+                                   const float* dy, float* dx, float* dw, float* db);
+void linear_forward_cpu(const LinearShape& s, const float* x, const float* w, const float* b,
+                        float* y);
+void linear_backward_cpu(const LinearShape& s, const float* x, const float* w, const float* dy,
+                         float* dx, float* dw, float* db);
+
+// ---- ReLU (kernels/cpu/relu.cpp) ----
+void relu_forward_cpu(int64_t n, const float* x, float* y);
+void relu_backward_cpu(int64_t n, const float* x, const float* dy, float* dx);
+
+// ---- pooling (kernels/cpu/pooling.cpp) ----
+// argmax[i] is the flat index (within its (n, c) plane) of the input that won output i.
+void max_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y, int32_t* argmax);
+void max_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, const int32_t* argmax,
+                             float* dx);
+void avg_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y);
+void avg_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, float* dx);
+
+// ---- softmax cross-entropy (kernels/cpu/softmax_cross_entropy.cpp) ----
+// logits (n, classes) -> probs (n, classes) and the mean loss over the batch in *loss.
+void softmax_cross_entropy_forward_cpu(int n, int classes, const float* logits,
+                                       const int32_t* labels, float* probs, float* loss);
+// dlogits = dloss * (probs - onehot(labels)) / n
+void softmax_cross_entropy_backward_cpu(int n, int classes, const float* probs,
+                                        const int32_t* labels, float dloss, float* dlogits);
+
+// ---- element-wise (kernels/cpu/elementwise.cpp) ----
+void fill_cpu(int64_t n, float value, float* y);
+void add_cpu(int64_t n, const float* a, const float* b, float* y);
+
+// ---- optimizers (kernels/cpu/optimizers.cpp): update p in place ----
+void adam_step_cpu(const AdamStep& h, int64_t n, float* p, const float* g, float* m, float* v);
+void sgd_step_cpu(const SgdStep& h, int64_t n, float* p, const float* g, float* buf);
+
+}  // namespace dlcraft

@@ -1,0 +1,41 @@
+// A CPU-only build links these: every CUDA entry point throws a clear DeviceError.
+#include <string>
+
+#include "core/allocator.hpp"
+#include "core/device.hpp"
+#include "core/error.hpp"
+#include "kernels/cuda/kernels_cuda.hpp"
+
+namespace dlcraft {
+namespace {
+[[noreturn]] void no_cuda(const char* what) {
+  throw DeviceError(std::string(what) + ": dlcraft was built without CUDA (configure with -DDLCRAFT_CUDA=ON on a machine with the CUDA toolkit)");
+}
+}  // namespace
+
+bool cuda_available() { return false; }
+int cuda_device_count() { return 0; }
+void* cuda_raw_alloc(size_t) { no_cuda("cuda_raw_alloc"); }
+void cuda_raw_free(void*) {}
+
+std::string cuda_build_info() { return "CPU only"; }
+void copy_cuda(void*, bool, const void*, bool, size_t) { no_cuda("copy_cuda"); }
+void fill_cuda(int64_t, float, float*) { no_cuda("fill_cuda"); }
+void add_cuda(int64_t, const float*, const float*, float*) { no_cuda("add_cuda"); }
+void conv2d_forward_cuda(const Conv2dShape&, const float*, const float*, const float*, float*) { no_cuda("conv2d_forward_cuda"); }
+void conv2d_backward_input_cuda(const Conv2dShape&, const float*, const float*, float*) { no_cuda("conv2d_backward_input_cuda"); }
+void conv2d_backward_weight_cuda(const Conv2dShape&, const float*, const float*, float*, float*) { no_cuda("conv2d_backward_weight_cuda"); }
+void linear_forward_cuda(const LinearShape&, const float*, const float*, const float*, float*) { no_cuda("linear_forward_cuda"); }
+void linear_backward_cuda(const LinearShape&, const float*, const float*, const float*, float*, float*, float*) { no_cuda("linear_backward_cuda"); }
+void relu_forward_cuda(int64_t, const float*, float*) { no_cuda("relu_forward_cuda"); }
+void relu_backward_cuda(int64_t, const float*, const float*, float*) { no_cuda("relu_backward_cuda"); }
+void max_pool2d_forward_cuda(const Pool2dShape&, const float*, float*, int32_t*) { no_cuda("max_pool2d_forward_cuda"); }
+void max_pool2d_backward_cuda(const Pool2dShape&, const float*, const int32_t*, float*) { no_cuda("max_pool2d_backward_cuda"); }
+void avg_pool2d_forward_cuda(const Pool2dShape&, const float*, float*) { no_cuda("avg_pool2d_forward_cuda"); }
+void avg_pool2d_backward_cuda(const Pool2dShape&, const float*, float*) { no_cuda("avg_pool2d_backward_cuda"); }
+void softmax_cross_entropy_forward_cuda(int, int, const float*, const int32_t*, float*, float*) { no_cuda("softmax_cross_entropy_forward_cuda"); }
+void softmax_cross_entropy_backward_cuda(int, int, const float*, const int32_t*, float, float*) { no_cuda("softmax_cross_entropy_backward_cuda"); }
+void adam_step_cuda(const AdamStep&, int64_t, float*, const float*, float*, float*) { no_cuda("adam_step_cuda"); }
+void sgd_step_cuda(const SgdStep&, int64_t, float*, const float*, float*) { no_cuda("sgd_step_cuda"); }
+
+}  // namespace dlcraft

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dlcraft builds with, when they are missing:
+# a compiler, CMake, Ninja, Eigen, stb, Catch2 (v2), CLI11 and nlohmann-json.
+# CUDA is optional: with nvcc on PATH the CUDA backend is built too (see README.md).
+set -euo pipefail
+packages=(g++ cmake ninja-build libeigen3-dev libstb-dev catch2 libcli11-dev nlohmann-json3-dev curl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all packages present"
+  exit 0
+fi
+echo "install_deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# train_cifar, predict and bench run as a user runs them, on generated data:
+# both data layouts, the final accuracy line, --metrics, resume == uninterrupted run,
+# predict's top-5, and clear errors (non-zero exit) for bad flags, data and checkpoints.
+# usage: test_train_cifar.sh BIN_DIR MAKE_TEST_DATA WORK_DIR SCRIPTS_DIR
+set -euo pipefail
+bin=$1 make_data=$2 work=$3 scripts=$4
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+"$make_data" data 400 100 >/dev/null
+T="$bin/train_cifar"
+common=(--threads 2 --lr 1e-3 --batch-size 32 --seed 3)
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect_error "what" "text the message must contain" command...: must exit non-zero and say it
+expect_error() {
+  local what=$1 text=$2; shift 2
+  if "$@" >err.log 2>&1; then cat err.log; fail "$what: exited 0"; fi
+  grep -qF -- "$text" err.log || { cat err.log; fail "$what: message lacks '$text'"; }
+  echo "ok: $what -> $(grep -F -- "$text" err.log | head -1)"
+}
+field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" "$1" | sed -n "${3}p"; }
+
+# 1. Binary layout, 3 epochs straight, with metrics and a checkpoint.
+"$T" --data data/bin --epochs 3 "${common[@]}" --metrics full.jsonl --save full.safetensors | tee full.log
+last=$(tail -n 1 full.log)
+[[ "$last" =~ ^test\ accuracy:\ [0-9]+\.[0-9]{2}%\ \([0-9]+/100\)$ ]] || fail "last line: $last"
+[ "$(wc -l < full.jsonl)" -eq 3 ] || fail "metrics should have 3 lines"
+for key in epoch train_loss train_acc test_acc epoch_seconds images_per_second; do
+  grep -q "\"$key\":" full.jsonl || fail "metrics lacks $key"
+done
+acc=$(field full.jsonl test_acc 3)
+awk -v a="$acc" 'BEGIN { exit !(a >= 0.5) }' || fail "the CNN did not learn the generated set (test_acc $acc)"
+echo "ok: 3 epochs, test_acc $acc"
+
+# 2. Resume: 1 epoch, then resume to 3 -> the same losses as the straight run.
+"$T" --data data/bin --epochs 1 "${common[@]}" --metrics part.jsonl --save part.safetensors >/dev/null
+"$T" --data data/bin --epochs 3 "${common[@]}" --metrics part.jsonl --resume part.safetensors > resume.log
+grep -q "resume: part.safetensors at the end of epoch 1" resume.log || fail "resume message"
+[ "$(wc -l < part.jsonl)" -eq 3 ] || fail "resumed metrics should have 3 lines"
+for e in 2 3; do
+  for key in train_loss train_acc test_acc; do
+    a=$(field full.jsonl $key $e) b=$(field part.jsonl $key $e)
+    [ "$a" = "$b" ] || fail "epoch $e $key: straight $a vs resumed $b"
+  done
+done
+echo "ok: resumed run matches the straight run ($(field part.jsonl train_loss 3))"
+
+# 3. Image-folder layout with --limit-train/--limit-test and SGD.
+"$T" --data data/folder --epochs 1 --limit-train 96 --limit-test 50 --optimizer sgd --threads 2 > folder.log
+grep -q "image-folder layout): 96 train / 50 test" folder.log || fail "folder layout/limits"
+tail -n 1 folder.log | grep -Eq '^test accuracy: [0-9.]+% \([0-9]+/50\)$' || fail "folder last line"
+echo "ok: image-folder layout"
+
+# 4. predict on a generated PNG and on the checkpoint.
+img=$(ls data/folder/test/class3/*.png | head -n 1)
+"$bin/predict" --weights full.safetensors "$img" > predict.log
+cat predict.log
+[ "$(grep -Ec '^  class[0-9] [0-9]+\.[0-9]{2}%$' predict.log)" -eq 5 ] || fail "predict top-5"
+
+# 5. Bad input: clear message, non-zero exit, nothing good overwritten.
+expect_error "--epochs 0" "--epochs" "$T" --data data/bin --epochs 0
+expect_error "--lr abc" "--lr" "$T" --data data/bin --lr abc
+expect_error "--lr nan" "--lr" "$T" --data data/bin --lr nan
+expect_error "--device tpu" "--device" "$T" --data data/bin --device tpu
+expect_error "--batch-size -1" "--batch-size" "$T" --data data/bin --batch-size -1
+expect_error "unknown flag" "--frobnicate" "$T" --frobnicate
+expect_error "missing data" "download_cifar10.sh" "$T" --data nowhere --epochs 1
+mkdir -p bad && head -c 5000 data/bin/data_batch_1.bin > bad/data_batch_1.bin && cp data/bin/test_batch.bin bad/
+expect_error "truncated batch file" "bad/data_batch_1.bin" "$T" --data bad --epochs 1
+expect_error "missing checkpoint" "nope.safetensors" "$T" --data data/bin --resume nope.safetensors
+head -c 100 full.safetensors > broken.safetensors
+expect_error "corrupt checkpoint (predict)" "broken.safetensors" "$bin/predict" --weights broken.safetensors "$img"
+expect_error "unreadable image (predict)" "full.log" "$bin/predict" --weights full.safetensors full.log
+if ! "$bin/train_cifar" --version | grep -q "CUDA"; then
+  expect_error "--device cuda without CUDA" "built without CUDA" "$T" --data data/bin --device cuda
+fi
+cp full.safetensors keep.safetensors
+expect_error "NaN loss" "at epoch 4, step" "$T" --data data/bin --epochs 4 --lr 1e30 --threads 2 --resume full.safetensors --save full.safetensors
+cmp -s full.safetensors keep.safetensors || fail "a failed run changed the good checkpoint"
+expect_error "save into a missing directory" "no/such/dir" "$T" --data data/bin --epochs 1 --limit-train 32 --limit-test 10 --save no/such/dir/x.safetensors
+ls no 2>/dev/null && fail "left files behind"
+
+# 6. The download script checks the md5 and leaves nothing half-written.
+echo "not the archive" > fake.tar.gz
+expect_error "download with a wrong md5" "expected c32a1d4ab5d03f1284b67883e8d87530" \
+  env CIFAR10_URL="file://$PWD/fake.tar.gz" bash "$scripts/download_cifar10.sh" dl
+[ -z "$(ls dl)" ] || fail "download left files behind: $(ls dl)"
+
+# 7. The other programs answer their flags.
+"$T" --help | grep -q -- "--metrics" || fail "--help"
+"$T" --version | grep -Eq "^dlcraft [0-9]+\.[0-9]+\.[0-9]+ \(" || fail "--version"
+"$bin/bench" --threads 2 --batch-sizes 2 --warmup 0 --repeats 1 --no-ops | grep -q "train_step" || fail "bench"
+echo "all train_cifar/predict/bench checks passed"

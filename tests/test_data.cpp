@@ -1,0 +1,68 @@
+#include "test_data.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "core/random.hpp"
+
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb_image_write.h>
+
+namespace dlcraft::test {
+namespace fs = std::filesystem;
+
+ImageDataset make_pattern_dataset(int n, int classes, uint64_t seed) {
+  ImageDataset ds;
+  for (int c = 0; c < classes; ++c) ds.classes.push_back("class" + std::to_string(c));
+  ds.images.resize(size_t(n) * ImageDataset::kImageBytes);
+  ds.labels.resize(n);
+  Generator g(seed);
+  for (int i = 0; i < n; ++i) {
+    const int label = int(g.below(classes));
+    ds.labels[i] = label;
+    uint8_t* img = ds.images.data() + size_t(i) * ImageDataset::kImageBytes;
+    for (int ch = 0; ch < 3; ++ch)
+      for (int y = 0; y < 32; ++y)
+        for (int x = 0; x < 32; ++x) {
+          int v = int(g.below(96));  // noise
+          if (ch == label % 3 && y / 8 == (label / 3) % 4) v += 140;
+          img[(ch * 32 + y) * 32 + x] = uint8_t(v);
+        }
+  }
+  return ds;
+}
+
+void write_cifar_binary(const std::string& path, const ImageDataset& ds) {
+  std::ofstream out(path, std::ios::binary);
+  for (int64_t i = 0; i < ds.size(); ++i) {
+    out.put(char(ds.labels[i]));
+    out.write(reinterpret_cast<const char*>(ds.image(i)), ImageDataset::kImageBytes);
+  }
+}
+
+void write_image_folder(const std::string& root, const ImageDataset& ds, bool jpeg) {
+  for (const std::string& c : ds.classes) fs::create_directories(fs::path(root) / c);
+  std::vector<uint8_t> hwc(ImageDataset::kImageBytes);
+  for (int64_t i = 0; i < ds.size(); ++i) {
+    const uint8_t* chw = ds.image(i);
+    for (int p = 0; p < 1024; ++p)
+      for (int c = 0; c < 3; ++c) hwc[p * 3 + c] = chw[c * 1024 + p];
+    char name[32];
+    std::snprintf(name, sizeof name, "%05lld.%s", (long long)i, jpeg ? "jpg" : "png");
+    const std::string file = (fs::path(root) / ds.classes[ds.labels[i]] / name).string();
+    if (jpeg)
+      stbi_write_jpg(file.c_str(), 32, 32, 3, hwc.data(), 95);
+    else
+      stbi_write_png(file.c_str(), 32, 32, 3, hwc.data(), 32 * 3);
+  }
+}
+
+std::string fresh_dir(const std::string& name) {
+  fs::path p = fs::current_path() / ("tmp_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+}  // namespace dlcraft::test
