@@ -16,6 +16,7 @@
 #include "core/ops.hpp"
 #include "core/random.hpp"
 #include "core/threads.hpp"
+#include "kernels/cuda/kernels_cuda.hpp"
 #include "layers/cnn.hpp"
 
 using namespace dlcraft;
@@ -24,11 +25,12 @@ namespace {
 
 double median_ms(int warmup, int repeats, const std::function<void()>& fn, Device device) {
   for (int i = 0; i < warmup; ++i) fn();
+  if (device.is_cuda()) cuda_synchronize();
   std::vector<double> t;
   for (int i = 0; i < repeats; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     fn();
-    if (device.is_cuda()) Tensor::zeros({1}, device).item();  // waits for the GPU
+    if (device.is_cuda()) cuda_synchronize();  // GPU work is asynchronous: wait for it
     t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(t.begin(), t.end());
@@ -50,9 +52,10 @@ void bench_training(Device device, int batch, int warmup, int repeats) {
 
 struct ConvCase { const char* name; int c, k, hw; };
 
-void bench_ops(Device device, int batch, int warmup, int repeats) {
+void bench_ops(Device device, int batch, int warmup, int repeats, const char* backend) {
   Generator gen(2);
-  std::printf("\nper-op times at batch %d (%s), median of %d:\n", batch, device.str().c_str(), repeats);
+  std::printf("\nper-op times at batch %d (%s, %s kernels), median of %d:\n", batch, device.str().c_str(),
+              backend, repeats);
   std::printf("%-16s %-22s %10s %10s %10s\n", "op", "shape", "fwd ms", "bwd ms", "GFLOP/s");
   const ConvCase convs[] = {{"block1.conv1", 3, 16, 32},   {"block1.conv2", 16, 32, 32},
                             {"block2.conv1", 32, 64, 16},  {"block2.conv2", 64, 128, 16},
@@ -101,6 +104,33 @@ void bench_ops(Device device, int batch, int warmup, int repeats) {
   }
 }
 
+// Our GEMM against cuBLAS on the model's linear shapes and a large square one.
+void bench_gemm(int warmup, int repeats) {
+  const Device gpu = Device::cuda();
+  Generator gen(3);
+  std::printf("\nGEMM (C = A * B^T as in linear forward), median of %d:\n", repeats);
+  std::printf("%-22s %12s %12s %12s %8s\n", "m x n x k", "ours ms", "ours GFLOP/s", "cuBLAS GFLOP/s", "ratio");
+  const int shapes[][3] = {{32, 2048, 4096}, {256, 2048, 4096}, {32, 256, 2048}, {4096, 4096, 4096}};
+  for (const auto& sh : shapes) {
+    const int m = sh[0], n = sh[1], k = sh[2];
+    Tensor a = Tensor::normal({m, k}, gen, gpu), b = Tensor::normal({n, k}, gen, gpu), c = Tensor::empty({m, n}, gpu);
+    const double ours = median_ms(warmup, repeats, [&] {
+      gemm_cuda(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n);
+    }, gpu);
+    const double flop = 2.0 * m * n * k;
+    char shape[48];
+    std::snprintf(shape, sizeof shape, "%d x %d x %d", m, n, k);
+    if (cuda_vendor_available()) {
+      const double theirs = median_ms(warmup, repeats, [&] {
+        gemm_cublas(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n);
+      }, gpu);
+      std::printf("%-22s %12.3f %12.0f %12.0f %7.2fx\n", shape, ours, flop / (ours * 1e6), flop / (theirs * 1e6), ours / theirs);
+    } else {
+      std::printf("%-22s %12.3f %12.0f %12s %8s\n", shape, ours, flop / (ours * 1e6), "-", "-");
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,6 +138,7 @@ int main(int argc, char** argv) {
   std::vector<int> batches{32, 128};
   int threads = std::max(1u, std::thread::hardware_concurrency()), warmup = 2, repeats = 10;
   bool no_ops = false;
+  std::string kernels = "ours";
   CLI::App app{"Benchmark the notes' CNN: training images/s and per-op times."};
   app.set_version_flag("--version", [] { return version_text(); });
   app.add_option("--device", device_name, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
@@ -116,14 +147,27 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "untimed runs first")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--repeats", repeats, "timed runs (the median is printed)")->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_flag("--no-ops", no_ops, "skip the per-op table");
+  app.add_option("--kernels", kernels, "GPU kernels for the training step: ours, cudnn, or both (per-op tables for each)")
+      ->check(CLI::IsMember({"ours", "cudnn", "both"}))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     set_num_threads(threads);
     const Device device = choose_device(device_name);
     std::printf("%s, device %s, %d threads\n", version_text().c_str(), device.str().c_str(), threads);
-    std::printf("%-10s %6s %12s %12s\n", "what", "batch", "ms/step", "images/s");
-    for (int b : batches) bench_training(device, b, warmup, repeats);
-    if (!no_ops) bench_ops(device, batches.front(), warmup, repeats);
+    std::vector<std::string> backends{"ours"};
+    if (device.is_cuda() && kernels != "ours") backends = kernels == "both" ? std::vector<std::string>{"ours", "cudnn"} : std::vector<std::string>{"cudnn"};
+    for (const std::string& backend : backends) {
+      set_cuda_kernels(backend == "cudnn" ? CudaKernels::Vendor : CudaKernels::Ours);
+      std::printf("\ntraining step, %s kernels:\n%-10s %6s %12s %12s\n", backend.c_str(), "what", "batch", "ms/step", "images/s");
+      for (int b : batches) bench_training(device, b, warmup, repeats);
+    }
+    for (const std::string& backend : backends) {
+      set_cuda_kernels(backend == "cudnn" ? CudaKernels::Vendor : CudaKernels::Ours);
+      if (!no_ops)
+        for (int b : batches) bench_ops(device, b, warmup, repeats, backend.c_str());
+    }
+    set_cuda_kernels(CudaKernels::Ours);
+    if (device.is_cuda()) bench_gemm(warmup, repeats);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -16,6 +16,7 @@
 #include "apps/training.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
+#include "core/ops.hpp"
 #include "core/random.hpp"
 #include "core/safetensors.hpp"
 #include "core/threads.hpp"
@@ -40,6 +41,7 @@ struct Flags {
   std::string optimizer = "adam";
   float momentum = 0.9f, weight_decay = 0.0f;
   bool no_augment = false;
+  std::string kernels = "ours";
 };
 
 // The --metrics file: one JSON object per epoch, rewritten whole (atomically) each epoch.
@@ -85,6 +87,7 @@ const CLI::Validator kPositive(
 int run(const Flags& f) {
   set_num_threads(f.threads);
   const Device device = choose_device(f.device);
+  if (f.kernels == "cudnn") set_cuda_kernels(CudaKernels::Vendor);
 
   // ---- state from a checkpoint, when resuming
   Metadata resumed;
@@ -126,9 +129,10 @@ int run(const Flags& f) {
     load_optimizer_state(f.resume, *opt, resumed.at("epoch"));
     std::printf("resume: %s at the end of epoch %lld\n", f.resume.c_str(), (long long)(start_epoch - 1));
   }
-  std::printf("model: CNN, %lld parameters, device %s, %d threads, %s lr %g, batch %d\n",
-              (long long)model.parameter_count(), device.str().c_str(), f.threads,
-              f.optimizer.c_str(), f.lr, f.batch_size);
+  std::printf("model: CNN, %lld parameters, device %s%s, %d threads, %s lr %g, batch %d\n",
+              (long long)model.parameter_count(), device.str().c_str(),
+              device.is_cuda() ? (f.kernels == "cudnn" ? " (cuDNN/cuBLAS kernels)" : " (our kernels)") : "",
+              f.threads, f.optimizer.c_str(), f.lr, f.batch_size);
 
   DataLoaderOptions train_opt;
   train_opt.batch_size = f.batch_size;
@@ -190,6 +194,7 @@ int run(const Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // whole lines, also into a pipe or log file
   Flags f;
   CLI::App app{"Train the notes' CNN (3 BasicBlocks + 3 fully connected layers) on CIFAR-10."};
   app.set_version_flag("--version", [] { return version_text(); });
@@ -211,6 +216,8 @@ int main(int argc, char** argv) {
   app.add_option("--momentum", f.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_option("--weight-decay", f.weight_decay, "L2 weight decay")->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_flag("--no-augment", f.no_augment, "no random crop / flip");
+  app.add_option("--kernels", f.kernels, "GPU kernels: ours, or cudnn (cuDNN conv + cuBLAS GEMM, when built)")
+      ->check(CLI::IsMember({"ours", "cudnn"}))->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,7 +1,9 @@
 # Decides whether the CUDA backend is built. AUTO builds it when a CUDA compiler is found;
 # ON requires one; OFF (or AUTO without nvcc) links kernels/cuda/stubs.cpp, whose functions
-# throw "built without CUDA".
+# throw "built without CUDA". cuDNN (+ cuBLAS) is optional on top: found -> kernels/cuda/vendor.cu,
+# else kernels/cuda/vendor_stubs.cpp.
 set(DLCRAFT_WITH_CUDA OFF)
+set(DLCRAFT_WITH_CUDNN OFF)
 if(NOT DLCRAFT_CUDA STREQUAL "OFF")
   include(CheckLanguage)
   check_language(CUDA)
@@ -12,31 +14,53 @@ if(NOT DLCRAFT_CUDA STREQUAL "OFF")
   endif()
 endif()
 
-file(GLOB DLCRAFT_CUDA_KERNEL_FILES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cuda/*.cu)
-if(DLCRAFT_WITH_CUDA AND NOT DLCRAFT_CUDA_KERNEL_FILES)
-  # The CUDA kernels are not written yet: keep the CPU build and say so.
-  message(STATUS "dlcraft: no CUDA kernels in kernels/cuda yet; building the CPU-only library")
-  set(DLCRAFT_WITH_CUDA OFF)
-endif()
+set(DLCRAFT_CUDA_KERNELS runtime.cu gemm.cu conv2d.cu linear.cu relu.cu pooling.cu
+    softmax_cross_entropy.cu optimizers.cu augment.cu)
+list(TRANSFORM DLCRAFT_CUDA_KERNELS PREPEND ${PROJECT_SOURCE_DIR}/kernels/cuda/)
 
 if(DLCRAFT_WITH_CUDA)
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-    set(CMAKE_CUDA_ARCHITECTURES 90)  # H100; PTX for 90 is embedded too (see below)
+    set(CMAKE_CUDA_ARCHITECTURES 90)  # H100/H200: sm_90 code plus compute_90 PTX
   endif()
   enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED)
-  set(DLCRAFT_CUDA_SOURCES ${DLCRAFT_CUDA_KERNEL_FILES})
-  set(DLCRAFT_CUDA_VERSION "${CUDAToolkit_VERSION}")
+  set(DLCRAFT_CUDA_SOURCES ${DLCRAFT_CUDA_KERNELS})
+
+  # cuDNN: the toolkit's include dir, CUDNN_ROOT, or the copy inside PyTorch's wheels.
+  execute_process(COMMAND python3 -c "import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__))"
+                  OUTPUT_VARIABLE _cudnn_py OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDNN_ROOT}/include $ENV{CUDNN_ROOT}/include
+            ${CUDAToolkit_INCLUDE_DIRS} ${_cudnn_py}/include)
+  find_library(CUDNN_LIBRARY NAMES cudnn libcudnn.so.9 HINTS ${CUDNN_ROOT}/lib $ENV{CUDNN_ROOT}/lib
+               ${CUDAToolkit_LIBRARY_DIR} ${_cudnn_py}/lib)
+  if(CUDNN_INCLUDE_DIR AND CUDNN_LIBRARY AND TARGET CUDA::cublas)
+    set(DLCRAFT_WITH_CUDNN ON)
+    file(STRINGS ${CUDNN_INCLUDE_DIR}/cudnn_version.h _v REGEX "define CUDNN_(MAJOR|MINOR|PATCHLEVEL) ")
+    string(REGEX REPLACE ".*CUDNN_MAJOR ([0-9]+).*CUDNN_MINOR ([0-9]+).*CUDNN_PATCHLEVEL ([0-9]+).*"
+           "\\1.\\2.\\3" DLCRAFT_CUDNN_VERSION "${_v}")
+    list(APPEND DLCRAFT_CUDA_SOURCES ${PROJECT_SOURCE_DIR}/kernels/cuda/vendor.cu)
+  else()
+    list(APPEND DLCRAFT_CUDA_SOURCES ${PROJECT_SOURCE_DIR}/kernels/cuda/vendor_stubs.cpp)
+  endif()
 else()
   set(DLCRAFT_CUDA_SOURCES ${PROJECT_SOURCE_DIR}/kernels/cuda/stubs.cpp)
-  set(DLCRAFT_CUDA_VERSION "")
 endif()
-message(STATUS "dlcraft: CUDA backend ${DLCRAFT_WITH_CUDA}")
+message(STATUS "dlcraft: CUDA backend ${DLCRAFT_WITH_CUDA}, cuDNN/cuBLAS backend ${DLCRAFT_WITH_CUDNN} ${DLCRAFT_CUDNN_VERSION}")
 
 function(dlcraft_configure_cuda_target target)
-  if(DLCRAFT_WITH_CUDA)
-    target_link_libraries(${target} PUBLIC CUDA::cudart PRIVATE CUDA::cublas)
-    target_compile_options(${target} PRIVATE
-      $<$<COMPILE_LANGUAGE:CUDA>:--Werror=all-warnings -lineinfo>)
+  if(NOT DLCRAFT_WITH_CUDA)
+    return()
+  endif()
+  target_link_libraries(${target} PUBLIC CUDA::cudart)
+  string(REPLACE ";" "," _archs "${CMAKE_CUDA_ARCHITECTURES}")
+  target_compile_definitions(${target} PRIVATE DLCRAFT_CUDA_ARCHS="sm_${_archs}")
+  # CI compiles every kernel with warnings as errors.
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CUDA>:--Werror=all-warnings -lineinfo -Xcompiler=-Wall>)
+  set_target_properties(${target} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
+  if(DLCRAFT_WITH_CUDNN)
+    target_include_directories(${target} SYSTEM PRIVATE ${CUDNN_INCLUDE_DIR})
+    target_link_libraries(${target} PUBLIC ${CUDNN_LIBRARY} CUDA::cublas)
+    target_compile_definitions(${target} PRIVATE DLCRAFT_CUDNN_VERSION="${DLCRAFT_CUDNN_VERSION}")
   endif()
 endfunction()

@@ -1,12 +1,15 @@
 #include "core/allocator.hpp"
 
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "kernels/cuda/kernels_cuda.hpp"
 
 namespace dlcraft {
 namespace {
@@ -19,11 +22,24 @@ struct Cache {
   AllocatorStats stats;
 };
 
+constexpr int kMaxGpus = 16;
+
 Cache& cache_for(Device d) {
   // Never destroyed: tensors in static storage may still free blocks during program exit.
   static Cache* cpu_cache = new Cache;
-  static Cache* cuda_cache = new Cache;
-  return d.is_cpu() ? *cpu_cache : *cuda_cache;
+  static Cache* cuda_caches = new Cache[kMaxGpus];
+  if (d.is_cpu()) return *cpu_cache;
+  if (d.index < 0 || d.index >= kMaxGpus) throw DeviceError("no such GPU: " + d.str());
+  return cuda_caches[d.index];
+}
+
+std::atomic<bool> g_poison{false};
+
+void poison(Device d, void* p, size_t bytes) {
+  if (d.is_cuda())
+    poison_cuda(p, bytes);
+  else
+    std::memset(p, 0xFF, bytes);
 }
 
 void* system_alloc(Device d, size_t bytes) {
@@ -57,6 +73,7 @@ Buffer::Buffer(Device device, size_t bytes) : device_(device), bytes_(bytes), da
       c.stats.cached_allocs++;
       c.stats.bytes_cached -= bytes;
       c.stats.bytes_in_use += bytes;
+      if (g_poison) poison(device, data_, bytes);
       return;
     }
   }
@@ -69,10 +86,13 @@ Buffer::Buffer(Device device, size_t bytes) : device_(device), bytes_(bytes), da
     p = system_alloc(device, bytes);
   }
   data_ = p;
+  if (g_poison) poison(device, data_, bytes);
   std::lock_guard<std::mutex> lock(c.mutex);
   c.stats.system_allocs++;
   c.stats.bytes_in_use += bytes;
 }
+
+void set_allocator_poison(bool on) { g_poison = on; }
 
 Buffer::~Buffer() {
   Cache& c = cache_for(device_);

@@ -35,6 +35,9 @@ class Buffer {
 };
 
 AllocatorStats allocator_stats(Device device);
+// Tests: fill every block handed out with 0xFF bytes (NaN as float), so an output element a
+// kernel forgets to write shows up as NaN.
+void set_allocator_poison(bool on);
 // Frees every cached block back to the system (memory held by live tensors stays).
 void empty_cache(Device device);
 

@@ -15,6 +15,12 @@ enum class CpuKernels { Fast, Reference };
 void set_cpu_kernels(CpuKernels k);
 CpuKernels cpu_kernels();
 
+// Which GPU kernels run: ours (kernels/cuda/*.cu) or the vendor libraries (cuDNN for conv,
+// cuBLAS for linear) where the build found them; Vendor without them throws DeviceError.
+enum class CudaKernels { Ours, Vendor };
+void set_cuda_kernels(CudaKernels k);
+CudaKernels cuda_kernels();
+
 // x (N,C,H,W), weight (K,C,R,S), bias (K) or undefined -> (N,K,OH,OW)
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride = 1,
               int padding = 0, const std::string& who = "conv2d");

@@ -12,11 +12,28 @@
 
 #include "datasets/dataset.hpp"
 #include "datasets/transforms.hpp"
+#include "kernels/cuda/kernels_cuda.hpp"
 
 namespace dlcraft {
 
+// Page-locked host memory when a GPU is present (so the copy to it runs at full speed and
+// asynchronously), ordinary memory otherwise.
+template <class T>
+struct PinnedAllocator {
+  using value_type = T;
+  PinnedAllocator() = default;
+  template <class U>
+  PinnedAllocator(const PinnedAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(host_alloc_pinned(n * sizeof(T))); }
+  void deallocate(T* p, size_t) { host_free_pinned(p); }
+  template <class U>
+  bool operator==(const PinnedAllocator<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const PinnedAllocator<U>&) const { return false; }
+};
+
 struct Batch {
-  std::vector<float> images;    // size * 3 * 32 * 32, NCHW
+  std::vector<float, PinnedAllocator<float>> images;  // size * 3 * 32 * 32, NCHW
   std::vector<int32_t> labels;  // size
   int64_t size = 0;
 };

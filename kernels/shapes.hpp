@@ -3,6 +3,13 @@
 #pragma once
 #include <cstdint>
 
+// The size helpers are callable from CUDA kernels too.
+#ifdef __CUDACC__
+#define DLCRAFT_HOST_DEVICE __host__ __device__
+#else
+#define DLCRAFT_HOST_DEVICE
+#endif
+
 namespace dlcraft {
 
 // x is (n, c, h, w), weight is (k, c, r, s), y is (n, k, out_h, out_w).
@@ -10,8 +17,8 @@ struct Conv2dShape {
   int n, c, h, w;  // input
   int k, r, s;     // output channels, kernel height, kernel width
   int stride, pad;
-  int out_h() const { return (h + 2 * pad - r) / stride + 1; }
-  int out_w() const { return (w + 2 * pad - s) / stride + 1; }
+  DLCRAFT_HOST_DEVICE int out_h() const { return (h + 2 * pad - r) / stride + 1; }
+  DLCRAFT_HOST_DEVICE int out_w() const { return (w + 2 * pad - s) / stride + 1; }
 };
 
 // x is (n, in), weight is (out, in) as in PyTorch, y is (n, out).
@@ -23,8 +30,8 @@ struct LinearShape {
 struct Pool2dShape {
   int n, c, h, w;
   int kernel, stride;
-  int out_h() const { return (h - kernel) / stride + 1; }
-  int out_w() const { return (w - kernel) / stride + 1; }
+  DLCRAFT_HOST_DEVICE int out_h() const { return (h - kernel) / stride + 1; }
+  DLCRAFT_HOST_DEVICE int out_w() const { return (w - kernel) / stride + 1; }
 };
 
 // Hyper-parameters of one Adam step (PyTorch semantics; see docs/adam.md).

@@ -28,12 +28,11 @@ void Adam::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i].second;
     Tensor g = p.grad();
-    if (!g.defined()) continue;  // a parameter that took no part in this step
-    if (p.device().is_cuda())
-      adam_step_cuda(h, p.numel(), p.data(), g.data(), exp_avg_[i].data(), exp_avg_sq_[i].data());
-    else
-      adam_step_cpu(h, p.numel(), p.data(), g.data(), exp_avg_[i].data(), exp_avg_sq_[i].data());
+    if (!g.defined() || p.device().is_cuda()) continue;  // no gradient: took no part in this step
+    adam_step_cpu(h, p.numel(), p.data(), g.data(), exp_avg_[i].data(), exp_avg_sq_[i].data());
   }
+  // GPU parameters: one fused launch for all of them.
+  for_each_cuda_table(params_, exp_avg_, &exp_avg_sq_, [&](const ParamSlices& t) { adam_step_cuda(h, t); });
 }
 
 std::map<std::string, Tensor> Adam::state() const {

@@ -23,12 +23,10 @@ void SGD::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i].second;
     Tensor g = p.grad();
-    if (!g.defined()) continue;
-    if (p.device().is_cuda())
-      sgd_step_cuda(h, p.numel(), p.data(), g.data(), momentum_[i].data());
-    else
-      sgd_step_cpu(h, p.numel(), p.data(), g.data(), momentum_[i].data());
+    if (!g.defined() || p.device().is_cuda()) continue;
+    sgd_step_cpu(h, p.numel(), p.data(), g.data(), momentum_[i].data());
   }
+  for_each_cuda_table(params_, momentum_, nullptr, [&](const ParamSlices& t) { sgd_step_cuda(h, t); });
 }
 
 std::map<std::string, Tensor> SGD::state() const {

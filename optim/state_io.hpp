@@ -3,8 +3,12 @@
 #include <map>
 #include <string>
 
+#include <functional>
+#include <vector>
+
 #include "core/error.hpp"
 #include "core/tensor.hpp"
+#include "kernels/cuda/kernels_cuda.hpp"
 
 namespace dlcraft {
 
@@ -26,6 +30,29 @@ inline int64_t load_step(const std::map<std::string, Tensor>& state) {
   auto it = state.find("step");
   if (it == state.end()) throw ArgumentError("optimizer state: missing 'step'");
   return int64_t(it->second.item());
+}
+
+// Groups the GPU parameters that have a gradient into tables of up to ParamSlices::kMax
+// tensors and hands each table to `launch`: one kernel launch updates the whole table.
+inline void for_each_cuda_table(const std::vector<std::pair<std::string, Tensor>>& params,
+                                const std::vector<Tensor>& state1, const std::vector<Tensor>* state2,
+                                const std::function<void(const ParamSlices&)>& launch) {
+  ParamSlices t;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor& p = params[i].second;
+    Tensor g = p.grad();
+    if (!p.device().is_cuda() || !g.defined()) continue;
+    t.p[t.count] = p.data();
+    t.g[t.count] = g.data();
+    t.state1[t.count] = state1[i].data();
+    t.state2[t.count] = state2 ? (*state2)[i].data() : nullptr;
+    t.n[t.count] = p.numel();
+    if (++t.count == ParamSlices::kMax) {
+      launch(t);
+      t.count = 0;
+    }
+  }
+  if (t.count > 0) launch(t);
 }
 
 }  // namespace dlcraft

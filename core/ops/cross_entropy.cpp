@@ -34,11 +34,10 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& labels) {
   return record(loss, "cross_entropy", {logits}, [n, classes, logits, probs, lab](const Tensor& dl) {
     Tensor dz = Tensor::empty(logits.shape(), dl.device());
     auto* lp = static_cast<const int32_t*>(lab->data());
-    float dloss = dl.item();  // a scalar: one small read
-    if (dl.device().is_cuda())
-      softmax_cross_entropy_backward_cuda(n, classes, probs.data(), lp, dloss, dz.data());
+    if (dl.device().is_cuda())  // reads dL/dloss on the device: no host round trip
+      softmax_cross_entropy_backward_cuda(n, classes, probs.data(), lp, dl.data(), dz.data());
     else
-      softmax_cross_entropy_backward_cpu(n, classes, probs.data(), lp, dloss, dz.data());
+      softmax_cross_entropy_backward_cpu(n, classes, probs.data(), lp, *dl.data(), dz.data());
     accumulate_grad(logits, dz);
   });
 }
@@ -58,6 +57,21 @@ std::vector<int32_t> argmax(const Tensor& logits) {
 }
 
 int64_t count_correct(const Tensor& logits, const std::vector<int32_t>& labels) {
+  check_rank(logits, 2, "count_correct", "logits");
+  if (logits.device().is_cuda()) {
+    // Counted on the GPU: only the labels go up and one int comes back.
+    if (int64_t(labels.size()) != logits.size(0))
+      throw ShapeError("count_correct: " + std::to_string(logits.size(0)) + " rows vs " +
+                       std::to_string(labels.size()) + " labels");
+    const Device d = logits.device();
+    Buffer lab(d, sizeof(int32_t) * (labels.size() + 1));
+    auto* lp = static_cast<int32_t*>(lab.data());
+    copy_bytes(lp, d, labels.data(), Device::cpu(), sizeof(int32_t) * labels.size());
+    count_correct_cuda(int(logits.size(0)), int(logits.size(1)), logits.data(), lp, lp + labels.size());
+    int32_t count = 0;
+    copy_bytes(&count, Device::cpu(), lp + labels.size(), d, sizeof(int32_t));
+    return count;
+  }
   std::vector<int32_t> pred = argmax(logits);
   if (pred.size() != labels.size())
     throw ShapeError("count_correct: " + std::to_string(pred.size()) + " predictions vs " +

@@ -21,14 +21,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const s
   LinearShape s{int(x.size(0)), int(x.size(1)), int(weight.size(0))};
   Tensor y = Tensor::empty({s.n, s.out}, x.device());
   const float* b = bias.defined() ? bias.data() : nullptr;
+  const bool vendor = cuda_kernels() == CudaKernels::Vendor;
   if (x.device().is_cuda())
-    linear_forward_cuda(s, x.data(), weight.data(), b, y.data());
+    (vendor ? linear_forward_cublas : linear_forward_cuda)(s, x.data(), weight.data(), b, y.data());
   else if (cpu_kernels() == CpuKernels::Reference)
     linear_forward_reference_cpu(s, x.data(), weight.data(), b, y.data());
   else
     linear_forward_cpu(s, x.data(), weight.data(), b, y.data());
 
-  return record(y, who, {x, weight, bias}, [s, x, weight, bias](const Tensor& dy) {
+  return record(y, who, {x, weight, bias}, [s, x, weight, bias, vendor](const Tensor& dy) {
     const Device d = dy.device();
     const bool want_b = bias.defined() && bias.requires_grad();
     Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), d) : Tensor();
@@ -38,7 +39,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const s
     float* dwp = dw.defined() ? dw.data() : nullptr;
     float* dbp = db.defined() ? db.data() : nullptr;
     if (d.is_cuda())
-      linear_backward_cuda(s, x.data(), weight.data(), dy.data(), dxp, dwp, dbp);
+      (vendor ? linear_backward_cublas : linear_backward_cuda)(s, x.data(), weight.data(), dy.data(), dxp, dwp, dbp);
     else if (cpu_kernels() == CpuKernels::Reference)
       linear_backward_reference_cpu(s, x.data(), weight.data(), dy.data(), dxp, dwp, dbp);
     else

@@ -1,6 +1,9 @@
 // The CUDA side of every op, same names as kernels/cpu/kernels_cpu.hpp with _cuda.
-// Pointers are device pointers. A build without CUDA links kernels/cuda/stubs.cpp, where each
-// of these throws DeviceError("... built without CUDA").
+// Pointers are device pointers; every launch goes on dlcraft's one stream per device and is
+// checked (a failure throws DeviceError naming the op and the CUDA error).
+// A build without CUDA links kernels/cuda/stubs.cpp, where each of these throws
+// DeviceError("... built without CUDA"). The _cudnn/_cublas variants are the vendor
+// backend (references in tests, rivals in benchmarks); without cuDNN they throw likewise.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -11,20 +14,57 @@
 namespace dlcraft {
 
 std::string cuda_build_info();  // "CUDA 13.0, cuDNN 9.x, sm_90" or "CPU only"
+bool cuda_vendor_available();    // built with cuDNN and cuBLAS
+void cuda_synchronize();         // waits for all work on dlcraft's stream
+// Free and total bytes on the current GPU (for out-of-memory messages and reports).
+void cuda_memory_info(size_t* free_bytes, size_t* total_bytes);
+// Page-locked host memory (plain malloc in a CPU-only build), for fast async copies.
+void* host_alloc_pinned(size_t bytes);
+void host_free_pinned(void* p);
 
 void copy_cuda(void* dst, bool dst_is_cuda, const void* src, bool src_is_cuda, size_t bytes);
 void fill_cuda(int64_t n, float value, float* y);
+// Sets every byte to 0xFF: float NaN, int32 -1. Used to poison fresh memory in tests.
+void poison_cuda(void* p, size_t bytes);
 void add_cuda(int64_t n, const float* a, const float* b, float* y);
 
+// ---- GEMM (kernels/cuda/gemm.cu): C_b = alpha * op(A_b) * op(B_b) + beta * C_b, row-major,
+// for b in [0, batch), with element strides between the batch's matrices. With
+// sum_batches, all A_b*B_b are summed into the one C (strideC unused).
+struct GemmBatch {
+  int batch = 1;
+  int64_t stride_a = 0, stride_b = 0, stride_c = 0;
+  bool sum_batches = false;
+};
+void gemm_cuda(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+               int lda, const float* b, int ldb, float beta, float* c, int ldc,
+               const GemmBatch& batch = {});
+void gemm_cublas(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+                 int lda, const float* b, int ldb, float beta, float* c, int ldc);
+
+// ---- conv2d (kernels/cuda/conv2d.cu, conv2d_cudnn.cu) ----
 void conv2d_forward_cuda(const Conv2dShape& s, const float* x, const float* w, const float* b,
                          float* y);
 void conv2d_backward_input_cuda(const Conv2dShape& s, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight_cuda(const Conv2dShape& s, const float* x, const float* dy, float* dw,
                                  float* db);
+void conv2d_forward_cudnn(const Conv2dShape& s, const float* x, const float* w, const float* b,
+                          float* y);
+void conv2d_backward_input_cudnn(const Conv2dShape& s, const float* dy, const float* w, float* dx);
+void conv2d_backward_weight_cudnn(const Conv2dShape& s, const float* x, const float* dy, float* dw,
+                                  float* db);
+
+// ---- linear (kernels/cuda/linear.cu): ours on gemm_cuda, or cuBLAS ----
 void linear_forward_cuda(const LinearShape& s, const float* x, const float* w, const float* b,
                          float* y);
 void linear_backward_cuda(const LinearShape& s, const float* x, const float* w, const float* dy,
                           float* dx, float* dw, float* db);
+void linear_forward_cublas(const LinearShape& s, const float* x, const float* w, const float* b,
+                           float* y);
+void linear_backward_cublas(const LinearShape& s, const float* x, const float* w, const float* dy,
+                            float* dx, float* dw, float* db);
+
+// ---- element-wise, pooling, loss (kernels/cuda/relu.cu, pooling.cu, softmax_cross_entropy.cu) ----
 void relu_forward_cuda(int64_t n, const float* x, float* y);
 void relu_backward_cuda(int64_t n, const float* x, const float* dy, float* dx);
 void max_pool2d_forward_cuda(const Pool2dShape& s, const float* x, float* y, int32_t* argmax);
@@ -32,11 +72,41 @@ void max_pool2d_backward_cuda(const Pool2dShape& s, const float* dy, const int32
                               float* dx);
 void avg_pool2d_forward_cuda(const Pool2dShape& s, const float* x, float* y);
 void avg_pool2d_backward_cuda(const Pool2dShape& s, const float* dy, float* dx);
+// Fused: probabilities, the mean loss (into *loss on the device) in one launch.
 void softmax_cross_entropy_forward_cuda(int n, int classes, const float* logits,
                                         const int32_t* labels, float* probs, float* loss);
+// dloss is read on the device (the loss's gradient tensor), so no host round trip.
 void softmax_cross_entropy_backward_cuda(int n, int classes, const float* probs,
-                                         const int32_t* labels, float dloss, float* dlogits);
-void adam_step_cuda(const AdamStep& h, int64_t n, float* p, const float* g, float* m, float* v);
-void sgd_step_cuda(const SgdStep& h, int64_t n, float* p, const float* g, float* buf);
+                                         const int32_t* labels, const float* dloss, float* dlogits);
+// Number of rows whose largest logit is at the label, into *count on the device.
+void count_correct_cuda(int n, int classes, const float* logits, const int32_t* labels,
+                        int32_t* count);
+
+// ---- optimizers (kernels/cuda/optimizers.cu): one launch updates every parameter ----
+struct ParamSlices {
+  static constexpr int kMax = 32;  // tensors per launch (more go in further launches)
+  int count = 0;
+  float* p[kMax];
+  const float* g[kMax];
+  float* state1[kMax];  // Adam m / SGD momentum buffer
+  float* state2[kMax];  // Adam v (unused by SGD)
+  int64_t n[kMax];
+};
+void adam_step_cuda(const AdamStep& h, const ParamSlices& params);
+void sgd_step_cuda(const SgdStep& h, const ParamSlices& params);
+
+// ---- data on the GPU (kernels/cuda/augment.cu) ----
+// images: the whole set as uint8 (N,3,32,32) on the GPU; indices: `count` rows to take;
+// out: (count,3,32,32) float, cropped/flipped with randomness from (seed, epoch, position)
+// exactly as datasets/transforms.cpp does on the CPU, then normalised.
+struct AugmentParams {
+  float mean[3], inv_std[3];
+  int padding;  // 0: no crop
+  bool flip;
+  uint64_t seed, epoch;
+  int64_t first_position;  // position of indices[0] in the epoch's order
+};
+void augment_batch_cuda(const AugmentParams& a, const uint8_t* images, const int64_t* indices,
+                        int count, float* out);
 
 }  // namespace dlcraft

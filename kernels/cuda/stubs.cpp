@@ -1,4 +1,6 @@
 // A CPU-only build links these: every CUDA entry point throws a clear DeviceError.
+// (Generated from kernels_cuda.hpp's declarations; keep the two in step.)
+#include <cstdlib>
 #include <string>
 
 #include "core/allocator.hpp"
@@ -19,14 +21,27 @@ void* cuda_raw_alloc(size_t) { no_cuda("cuda_raw_alloc"); }
 void cuda_raw_free(void*) {}
 
 std::string cuda_build_info() { return "CPU only"; }
+bool cuda_vendor_available() { return false; }
+void cuda_synchronize() { no_cuda("cuda_synchronize"); }
+void cuda_memory_info(size_t*, size_t*) { no_cuda("cuda_memory_info"); }
+void* host_alloc_pinned(size_t bytes) { return std::malloc(bytes == 0 ? 1 : bytes); }
+void host_free_pinned(void* p) { std::free(p); }
 void copy_cuda(void*, bool, const void*, bool, size_t) { no_cuda("copy_cuda"); }
 void fill_cuda(int64_t, float, float*) { no_cuda("fill_cuda"); }
+void poison_cuda(void*, size_t) { no_cuda("poison_cuda"); }
 void add_cuda(int64_t, const float*, const float*, float*) { no_cuda("add_cuda"); }
+void gemm_cuda(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int, const GemmBatch&) { no_cuda("gemm_cuda"); }
+void gemm_cublas(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int) { no_cuda("gemm_cublas"); }
 void conv2d_forward_cuda(const Conv2dShape&, const float*, const float*, const float*, float*) { no_cuda("conv2d_forward_cuda"); }
 void conv2d_backward_input_cuda(const Conv2dShape&, const float*, const float*, float*) { no_cuda("conv2d_backward_input_cuda"); }
 void conv2d_backward_weight_cuda(const Conv2dShape&, const float*, const float*, float*, float*) { no_cuda("conv2d_backward_weight_cuda"); }
+void conv2d_forward_cudnn(const Conv2dShape&, const float*, const float*, const float*, float*) { no_cuda("conv2d_forward_cudnn"); }
+void conv2d_backward_input_cudnn(const Conv2dShape&, const float*, const float*, float*) { no_cuda("conv2d_backward_input_cudnn"); }
+void conv2d_backward_weight_cudnn(const Conv2dShape&, const float*, const float*, float*, float*) { no_cuda("conv2d_backward_weight_cudnn"); }
 void linear_forward_cuda(const LinearShape&, const float*, const float*, const float*, float*) { no_cuda("linear_forward_cuda"); }
 void linear_backward_cuda(const LinearShape&, const float*, const float*, const float*, float*, float*, float*) { no_cuda("linear_backward_cuda"); }
+void linear_forward_cublas(const LinearShape&, const float*, const float*, const float*, float*) { no_cuda("linear_forward_cublas"); }
+void linear_backward_cublas(const LinearShape&, const float*, const float*, const float*, float*, float*, float*) { no_cuda("linear_backward_cublas"); }
 void relu_forward_cuda(int64_t, const float*, float*) { no_cuda("relu_forward_cuda"); }
 void relu_backward_cuda(int64_t, const float*, const float*, float*) { no_cuda("relu_backward_cuda"); }
 void max_pool2d_forward_cuda(const Pool2dShape&, const float*, float*, int32_t*) { no_cuda("max_pool2d_forward_cuda"); }
@@ -34,8 +49,10 @@ void max_pool2d_backward_cuda(const Pool2dShape&, const float*, const int32_t*, 
 void avg_pool2d_forward_cuda(const Pool2dShape&, const float*, float*) { no_cuda("avg_pool2d_forward_cuda"); }
 void avg_pool2d_backward_cuda(const Pool2dShape&, const float*, float*) { no_cuda("avg_pool2d_backward_cuda"); }
 void softmax_cross_entropy_forward_cuda(int, int, const float*, const int32_t*, float*, float*) { no_cuda("softmax_cross_entropy_forward_cuda"); }
-void softmax_cross_entropy_backward_cuda(int, int, const float*, const int32_t*, float, float*) { no_cuda("softmax_cross_entropy_backward_cuda"); }
-void adam_step_cuda(const AdamStep&, int64_t, float*, const float*, float*, float*) { no_cuda("adam_step_cuda"); }
-void sgd_step_cuda(const SgdStep&, int64_t, float*, const float*, float*) { no_cuda("sgd_step_cuda"); }
+void softmax_cross_entropy_backward_cuda(int, int, const float*, const int32_t*, const float*, float*) { no_cuda("softmax_cross_entropy_backward_cuda"); }
+void count_correct_cuda(int, int, const float*, const int32_t*, int32_t*) { no_cuda("count_correct_cuda"); }
+void adam_step_cuda(const AdamStep&, const ParamSlices&) { no_cuda("adam_step_cuda"); }
+void sgd_step_cuda(const SgdStep&, const ParamSlices&) { no_cuda("sgd_step_cuda"); }
+void augment_batch_cuda(const AugmentParams&, const uint8_t*, const int64_t*, int, float*) { no_cuda("augment_batch_cuda"); }
 
 }  // namespace dlcraft

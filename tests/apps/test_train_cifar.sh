@@ -56,6 +56,22 @@ img=$(ls data/folder/test/class3/*.png | head -n 1)
 cat predict.log
 [ "$(grep -Ec '^  class[0-9] [0-9]+\.[0-9]{2}%$' predict.log)" -eq 5 ] || fail "predict top-5"
 
+# The checkpoint read by the official safetensors library, when this machine has it.
+if python3 -c "import safetensors.numpy" 2>/dev/null; then
+  python3 - full.safetensors <<'PY' || fail "safetensors (python) could not read our checkpoint"
+import sys
+from safetensors import safe_open
+from safetensors.numpy import load_file
+d = load_file(sys.argv[1])
+assert len(d) == 18 and d["fc1.weight"].shape == (2048, 4096) and str(d["fc1.weight"].dtype) == "float32", d.keys()
+with safe_open(sys.argv[1], "np") as f:
+    assert f.metadata()["epoch"] == "3"
+print("ok: the safetensors library reads our checkpoint (18 tensors, metadata epoch 3)")
+PY
+else
+  echo "note: python3 safetensors not installed; the library cross-check is skipped"
+fi
+
 # 5. Bad input: clear message, non-zero exit, nothing good overwritten.
 expect_error "--epochs 0" "--epochs" "$T" --data data/bin --epochs 0
 expect_error "--lr abc" "--lr" "$T" --data data/bin --lr abc
@@ -70,8 +86,14 @@ expect_error "missing checkpoint" "nope.safetensors" "$T" --data data/bin --resu
 head -c 100 full.safetensors > broken.safetensors
 expect_error "corrupt checkpoint (predict)" "broken.safetensors" "$bin/predict" --weights broken.safetensors "$img"
 expect_error "unreadable image (predict)" "full.log" "$bin/predict" --weights full.safetensors full.log
-if ! "$bin/train_cifar" --version | grep -q "CUDA"; then
+version=$("$T" --version)
+if [[ "$version" == *"CPU only"* ]]; then
   expect_error "--device cuda without CUDA" "built without CUDA" "$T" --data data/bin --device cuda
+elif [[ "$version" == *"no GPU visible"* ]]; then
+  expect_error "--device cuda without a GPU" "no CUDA GPU is visible" "$T" --data data/bin --device cuda
+fi
+if [[ "$version" != *"cuDNN"* ]]; then
+  expect_error "--kernels cudnn without cuDNN" "cuDNN" "$T" --data data/bin --kernels cudnn
 fi
 cp full.safetensors keep.safetensors
 expect_error "NaN loss" "at epoch 4, step" "$T" --data data/bin --epochs 4 --lr 1e30 --threads 2 --resume full.safetensors --save full.safetensors

@@ -1,0 +1,31 @@
+// ReLU on the GPU: one thread per element (grid-stride). See docs/relu.md.
+// Memory-bound: one read and one write per element (two reads for backward).
+#include "kernels/cuda/cuda_check.cuh"
+#include "kernels/cuda/kernels_cuda.hpp"
+
+namespace dlcraft {
+namespace {
+__global__ void relu_forward_kernel(int64_t n, const float* x, float* y) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    y[i] = fmaxf(x[i], 0.0f);
+}
+
+__global__ void relu_backward_kernel(int64_t n, const float* x, const float* dy, float* dx) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+}  // namespace
+
+void relu_forward_cuda(int64_t n, const float* x, float* y) {
+  if (n == 0) return;
+  relu_forward_kernel<<<grid_for(n), 256, 0, dlcraft_stream()>>>(n, x, y);
+  check_launch("relu_forward_cuda");
+}
+
+void relu_backward_cuda(int64_t n, const float* x, const float* dy, float* dx) {
+  if (n == 0) return;
+  relu_backward_kernel<<<grid_for(n), 256, 0, dlcraft_stream()>>>(n, x, dy, dx);
+  check_launch("relu_backward_cuda");
+}
+
+}  // namespace dlcraft
