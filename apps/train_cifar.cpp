@@ -2,6 +2,7 @@
 //   train_cifar --data DIR --epochs 100 --lr 1e-4
 // Data: the official binary batches or an image-folder tree (see datasets/cifar10.hpp).
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -103,12 +104,15 @@ int run(const Flags& f) {
     std::printf("resume: using the checkpoint's seed %llu\n", (unsigned long long)seed);
 
   // ---- data
+  const auto load_start = std::chrono::steady_clock::now();
   Cifar10 data = load_cifar10(f.data);
+  const double load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   data.train = data.train.random_subset(f.limit_train, seed);
   data.test = data.test.random_subset(f.limit_test, seed + 1);
-  std::printf("data: %s (%s layout): %lld train / %lld test images, %zu classes\n",
+  std::printf("data: %s (%s layout): %lld train / %lld test images, %zu classes, read in %.1fs\n",
               data.root.c_str(), data.layout.c_str(), (long long)data.train.size(),
-              (long long)data.test.size(), data.train.classes.size());
+              (long long)data.test.size(), data.train.classes.size(), load_seconds);
   if (data.resized) std::printf("data: %lld images were not 32x32 and were resized\n", (long long)data.resized);
   const Normalization norm =
       resumed.empty() ? compute_normalization(data.train) : get_normalization(resumed, f.resume);

@@ -52,8 +52,10 @@ function(dlcraft_configure_cuda_target target)
     return()
   endif()
   target_link_libraries(${target} PUBLIC CUDA::cudart)
-  string(REPLACE ";" "," _archs "${CMAKE_CUDA_ARCHITECTURES}")
-  target_compile_definitions(${target} PRIVATE DLCRAFT_CUDA_ARCHS="sm_${_archs}")
+  set(_archs ${CMAKE_CUDA_ARCHITECTURES})
+  list(TRANSFORM _archs PREPEND "sm_")
+  string(REPLACE ";" "," _archs "${_archs}")
+  target_compile_definitions(${target} PRIVATE DLCRAFT_CUDA_ARCHS="${_archs}")
   # CI compiles every kernel with warnings as errors.
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:--Werror=all-warnings -lineinfo -Xcompiler=-Wall>)

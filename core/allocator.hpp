@@ -42,7 +42,7 @@ void set_allocator_poison(bool on);
 void empty_cache(Device device);
 
 // The device-specific halves, implemented in core/allocator.cpp (CPU) and
-// kernels/cuda/allocator_cuda.cu (CUDA; a CPU-only build links a stub that throws).
+// kernels/cuda/runtime.cu (CUDA; a CPU-only build links kernels/cuda/stubs.cpp, which throws).
 void* cuda_raw_alloc(size_t bytes);
 void cuda_raw_free(void* p);
 

@@ -58,6 +58,14 @@ void write_image_folder(const std::string& root, const ImageDataset& ds, bool jp
   }
 }
 
+std::shared_ptr<Sequential> small_cnn() {
+  auto net = std::make_shared<Sequential>();
+  net->add(std::make_shared<Conv2d>(3, 8, 3, 1, 1)).add(std::make_shared<ReLU>()).add(std::make_shared<MaxPool2d>(2));
+  net->add(std::make_shared<Conv2d>(8, 16, 3, 2, 1)).add(std::make_shared<ReLU>()).add(std::make_shared<AvgPool2d>(2));
+  net->add(std::make_shared<Flatten>()).add(std::make_shared<Linear>(16 * 4 * 4, 10));
+  return net;
+}
+
 std::string fresh_dir(const std::string& name) {
   fs::path p = fs::current_path() / ("tmp_" + name);
   fs::remove_all(p);

@@ -4,7 +4,10 @@
 #include <cstdint>
 #include <string>
 
+#include <memory>
+
 #include "datasets/dataset.hpp"
+#include "layers/layers.hpp"
 
 namespace dlcraft::test {
 
@@ -16,6 +19,9 @@ ImageDataset make_pattern_dataset(int n, int classes, uint64_t seed);
 void write_cifar_binary(const std::string& path, const ImageDataset& ds);
 // root/<class>/<index>.png (or .jpg when `jpeg`), one file per image.
 void write_image_folder(const std::string& root, const ImageDataset& ds, bool jpeg = false);
+// A small CNN for 32x32 images and 10 classes that learns make_pattern_dataset in a few epochs:
+// conv3x3(3->8) relu maxpool2, conv3x3 stride 2 (8->16) relu avgpool2, flatten, linear(256->10).
+std::shared_ptr<Sequential> small_cnn();
 // A fresh empty directory under the current one (tests run in the build tree).
 std::string fresh_dir(const std::string& name);
 

@@ -14,16 +14,6 @@
 using namespace dlcraft;
 using namespace dlcraft::test;
 
-namespace {
-std::shared_ptr<Sequential> small_cnn() {
-  auto net = std::make_shared<Sequential>();
-  net->add(std::make_shared<Conv2d>(3, 8, 3, 1, 1)).add(std::make_shared<ReLU>()).add(std::make_shared<MaxPool2d>(2));
-  net->add(std::make_shared<Conv2d>(8, 16, 3, 2, 1)).add(std::make_shared<ReLU>()).add(std::make_shared<AvgPool2d>(2));
-  net->add(std::make_shared<Flatten>()).add(std::make_shared<Linear>(16 * 4 * 4, 10));
-  return net;
-}
-}  // namespace
-
 TEST_CASE("a small CNN learns a generated data set") {
   manual_seed(1);
   ImageDataset train = make_pattern_dataset(600, 10, 1), test = make_pattern_dataset(200, 10, 2);

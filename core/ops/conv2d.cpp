@@ -11,7 +11,7 @@ namespace dlcraft {
 namespace {
 CpuKernels g_cpu_kernels = CpuKernels::Fast;
 CudaKernels g_cuda_kernels = CudaKernels::Ours;
-bool vendor() { return g_cuda_kernels == CudaKernels::Vendor; }
+bool use_vendor() { return g_cuda_kernels == CudaKernels::Vendor; }
 }  // namespace
 void set_cpu_kernels(CpuKernels k) { g_cpu_kernels = k; }
 CpuKernels cpu_kernels() { return g_cpu_kernels; }
@@ -46,19 +46,20 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
 
   Tensor y = Tensor::empty({s.n, s.k, s.out_h(), s.out_w()}, x.device());
   const float* b = bias.defined() ? bias.data() : nullptr;
+  const bool vendor = use_vendor();  // backward uses the same backend as this forward
   if (x.device().is_cuda())
-    (vendor() ? conv2d_forward_cudnn : conv2d_forward_cuda)(s, x.data(), weight.data(), b, y.data());
+    (vendor ? conv2d_forward_cudnn : conv2d_forward_cuda)(s, x.data(), weight.data(), b, y.data());
   else if (g_cpu_kernels == CpuKernels::Reference)
     conv2d_forward_reference_cpu(s, x.data(), weight.data(), b, y.data());
   else
     conv2d_forward_cpu(s, x.data(), weight.data(), b, y.data());
 
-  return record(y, who, {x, weight, bias}, [s, x, weight, bias](const Tensor& dy) {
+  return record(y, who, {x, weight, bias}, [s, x, weight, bias, vendor](const Tensor& dy) {
     const Device d = dy.device();
     if (x.requires_grad()) {
       Tensor dx = Tensor::empty(x.shape(), d);
       if (d.is_cuda())
-        (vendor() ? conv2d_backward_input_cudnn : conv2d_backward_input_cuda)(s, dy.data(), weight.data(), dx.data());
+        (vendor ? conv2d_backward_input_cudnn : conv2d_backward_input_cuda)(s, dy.data(), weight.data(), dx.data());
       else if (g_cpu_kernels == CpuKernels::Reference)
         conv2d_backward_input_reference_cpu(s, dy.data(), weight.data(), dx.data());
       else
@@ -71,7 +72,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       Tensor db = want_b ? Tensor::empty(bias.shape(), d) : Tensor();
       float* dbp = want_b ? db.data() : nullptr;
       if (d.is_cuda())
-        (vendor() ? conv2d_backward_weight_cudnn : conv2d_backward_weight_cuda)(s, x.data(), dy.data(), dw.data(), dbp);
+        (vendor ? conv2d_backward_weight_cudnn : conv2d_backward_weight_cuda)(s, x.data(), dy.data(), dw.data(), dbp);
       else if (g_cpu_kernels == CpuKernels::Reference)
         conv2d_backward_weight_reference_cpu(s, x.data(), dy.data(), dw.data(), dbp);
       else

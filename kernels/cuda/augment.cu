@@ -1,6 +1,7 @@
 // Data augmentation on the GPU, for a training set kept on the GPU as uint8: RandomCrop(32,
-// padding) + RandomHorizontalFlip + ToTensor + Normalize, the same arithmetic and the same
-// random words as datasets/transforms.cpp, so CPU and GPU batches are identical.
+// padding) + RandomHorizontalFlip + ToTensor + Normalize with the same random words as
+// datasets/transforms.cpp: the same crops and flips as the CPU, pixel values equal up to
+// float rounding (the compilers may fuse the multiply-add differently).
 // One thread per output element (image, channel, y, x).
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/kernels_cuda.hpp"

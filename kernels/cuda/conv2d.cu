@@ -78,7 +78,9 @@ __global__ void conv_bias_grad_kernel(Conv2dShape s, const float* dy, float* db)
 
 int images_per_chunk(const Conv2dShape& s) {
   const size_t per_image = sizeof(float) * size_t(s.c) * s.r * s.s * s.out_h() * s.out_w();
-  return int(std::max<size_t>(1, std::min<size_t>(s.n, kColBudget / std::max<size_t>(per_image, 1))));
+  // At most 65535 images: the batched GEMM puts one image per grid z index.
+  const size_t by_budget = kColBudget / std::max<size_t>(per_image, 1);
+  return int(std::max<size_t>(1, std::min<size_t>({size_t(s.n), by_budget, size_t(65535)})));
 }
 
 void im2col(const Conv2dShape& s, const float* x, int chunk, float* col) {

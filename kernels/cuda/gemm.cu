@@ -174,7 +174,8 @@ void gemm_cuda_ex(bool trans_a, bool trans_b, int m, int n, int k, float alpha, 
   g.partial = true;
   g.bsplit = bsplit;
   g.ksplit = ksplit;
-  g.kchunk = ((k + ksplit - 1) / ksplit + BK - 1) / BK * BK;
+  g.kchunk = std::max(BK, ((k + ksplit - 1) / ksplit + BK - 1) / BK * BK);
+  g.ksplit = ksplit = std::max(1, (k + g.kchunk - 1) / g.kchunk);  // no empty slice after rounding
   const int slices = bsplit * ksplit;
   Buffer ws(Device::cuda(), sizeof(float) * size_t(slices) * m * n);  // cached after first use
   GemmArgs gp = g;

@@ -42,7 +42,7 @@ void gemm_cuda(bool trans_a, bool trans_b, int m, int n, int k, float alpha, con
 void gemm_cublas(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
                  int lda, const float* b, int ldb, float beta, float* c, int ldc);
 
-// ---- conv2d (kernels/cuda/conv2d.cu, conv2d_cudnn.cu) ----
+// ---- conv2d (kernels/cuda/conv2d.cu; the _cudnn ones in kernels/cuda/vendor.cu) ----
 void conv2d_forward_cuda(const Conv2dShape& s, const float* x, const float* w, const float* b,
                          float* y);
 void conv2d_backward_input_cuda(const Conv2dShape& s, const float* dy, const float* w, float* dx);

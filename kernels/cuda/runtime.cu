@@ -24,7 +24,7 @@ int cuda_device_count() {
 }
 
 cudaStream_t dlcraft_stream() {
-  // One non-blocking stream per host thread's current device (device 0 today).
+  // One non-blocking stream for the process, on GPU 0 (the only GPU dlcraft uses today).
   static cudaStream_t stream = [] {
     cudaStream_t s;
     cuda_check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "creating the CUDA stream");

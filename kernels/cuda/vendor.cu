@@ -78,15 +78,19 @@ const ConvPlan& plan_for(const Conv2dShape& s) {
                                               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), op);
   cudnn_check(cudnnSetConvolutionMathType(p->conv, CUDNN_FMA_MATH), op);  // FP32, no TF32
   int found = 0;
-  cudnnConvolutionFwdAlgoPerf_t fwd;
+  cudnnConvolutionFwdAlgoPerf_t fwd{};
+  fwd.status = CUDNN_STATUS_NOT_SUPPORTED;
   cudnn_check(cudnnGetConvolutionForwardAlgorithm_v7(cudnn(), p->x, p->w, p->conv, p->y, 1, &found, &fwd), op);
-  cudnnConvolutionBwdDataAlgoPerf_t bwd_data;
+  cudnnConvolutionBwdDataAlgoPerf_t bwd_data{};
+  bwd_data.status = CUDNN_STATUS_NOT_SUPPORTED;
   cudnn_check(cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnn(), p->w, p->y, p->conv, p->x, 1, &found, &bwd_data), op);
-  cudnnConvolutionBwdFilterAlgoPerf_t bwd_filter;
+  cudnnConvolutionBwdFilterAlgoPerf_t bwd_filter{};
+  bwd_filter.status = CUDNN_STATUS_NOT_SUPPORTED;
   cudnn_check(cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnn(), p->x, p->y, p->conv, p->w, 1, &found, &bwd_filter), op);
-  p->fwd = fwd.algo;
-  p->bwd_data = bwd_data.algo;
-  p->bwd_filter = bwd_filter.algo;
+  // The heuristics' first answer, or a safe default when they return none that works.
+  p->fwd = found > 0 && fwd.status == CUDNN_STATUS_SUCCESS ? fwd.algo : CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  p->bwd_data = bwd_data.status == CUDNN_STATUS_SUCCESS ? bwd_data.algo : CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
+  p->bwd_filter = bwd_filter.status == CUDNN_STATUS_SUCCESS ? bwd_filter.algo : CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
   size_t a = 0, b = 0, c = 0;
   cudnn_check(cudnnGetConvolutionForwardWorkspaceSize(cudnn(), p->x, p->w, p->conv, p->y, p->fwd, &a), op);
   cudnn_check(cudnnGetConvolutionBackwardDataWorkspaceSize(cudnn(), p->w, p->y, p->conv, p->x, p->bwd_data, &b), op);
