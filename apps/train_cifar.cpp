@@ -6,6 +6,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "core/safetensors.hpp"
 #include "core/threads.hpp"
 #include "datasets/cifar10.hpp"
+#include "datasets/gpu_loader.hpp"
 #include "layers/checkpoint.hpp"
 #include "layers/cnn.hpp"
 
@@ -43,6 +45,8 @@ struct Flags {
   float momentum = 0.9f, weight_decay = 0.0f;
   bool no_augment = false;
   std::string kernels = "ours";
+  std::string feed = "auto";
+  std::vector<float> mean, std;  // given normalisation (else computed from the training set)
 };
 
 // The --metrics file: one JSON object per epoch, rewritten whole (atomically) each epoch.
@@ -85,8 +89,18 @@ const CLI::Validator kPositive(
     },
     "POSITIVE");
 
+// Fails early (before hours of training) when an output file's directory is missing.
+void check_output_dir(const std::string& path, const char* flag) {
+  if (path.empty()) return;
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty() && !is_directory(dir.string()))
+    throw IOError(std::string(flag) + " " + path + ": directory " + dir.string() + " does not exist");
+}
+
 int run(const Flags& f) {
   set_num_threads(f.threads);
+  check_output_dir(f.save, "--save");
+  check_output_dir(f.metrics, "--metrics");
   const Device device = choose_device(f.device);
   if (f.kernels == "cudnn") set_cuda_kernels(CudaKernels::Vendor);
 
@@ -114,10 +128,19 @@ int run(const Flags& f) {
               data.root.c_str(), data.layout.c_str(), (long long)data.train.size(),
               (long long)data.test.size(), data.train.classes.size(), load_seconds);
   if (data.resized) std::printf("data: %lld images were not 32x32 and were resized\n", (long long)data.resized);
-  const Normalization norm =
-      resumed.empty() ? compute_normalization(data.train) : get_normalization(resumed, f.resume);
-  std::printf("normalize: %s (%s)\n", norm.str().c_str(),
-              resumed.empty() ? "computed from the training set" : "from the checkpoint");
+  Normalization norm;
+  const char* norm_source = "computed from the training set";
+  if (!resumed.empty()) {
+    norm = get_normalization(resumed, f.resume);
+    norm_source = "from the checkpoint";
+  } else if (!f.mean.empty()) {
+    std::copy(f.mean.begin(), f.mean.end(), norm.mean.begin());
+    std::copy(f.std.begin(), f.std.end(), norm.std.begin());
+    norm_source = "given by --mean/--std";
+  } else {
+    norm = compute_normalization(data.train);
+  }
+  std::printf("normalize: %s (%s)\n", norm.str().c_str(), norm_source);
 
   // ---- model and optimizer
   manual_seed(seed);
@@ -143,11 +166,22 @@ int run(const Flags& f) {
   train_opt.augment = !f.no_augment;
   train_opt.normalization = norm;
   train_opt.seed = seed;
-  DataLoader train_loader(data.train, train_opt);
   DataLoaderOptions test_opt = train_opt;
   test_opt.batch_size = 256;
   test_opt.shuffle = test_opt.augment = false;
-  DataLoader test_loader(data.test, test_opt);
+  // --feed gpu: the data sets live on the GPU and a kernel augments each batch there;
+  // --feed cpu: a CPU thread augments into page-locked buffers that are copied up.
+  const bool gpu_feed = device.is_cuda() && f.feed != "cpu";
+  if (f.feed == "gpu" && !device.is_cuda()) throw ArgumentError("--feed gpu needs --device cuda");
+  std::unique_ptr<BatchSource> train_loader, test_loader;
+  if (gpu_feed) {
+    train_loader = std::make_unique<GpuDataLoader>(data.train, train_opt, device);
+    test_loader = std::make_unique<GpuDataLoader>(data.test, test_opt, device);
+  } else {
+    train_loader = std::make_unique<DataLoader>(data.train, train_opt);
+    test_loader = std::make_unique<DataLoader>(data.test, test_opt);
+  }
+  std::printf("feed: %s\n", gpu_feed ? "data on the GPU, augmented by a kernel" : "CPU loader thread");
 
   const std::string save_path = !f.save.empty() ? f.save : f.resume;
   MetricsFile metrics(f.metrics, start_epoch - 1);
@@ -161,7 +195,7 @@ int run(const Flags& f) {
     Progress progress(epoch, f.epochs);
     EpochResult train;
     try {
-      train = train_epoch(model, *opt, train_loader, epoch, device,
+      train = train_epoch(model, *opt, *train_loader, epoch, device,
                           [&](const StepInfo& s) { progress.update(s); });
     } catch (const NonFiniteLossError& e) {
       progress.finish();
@@ -171,7 +205,7 @@ int run(const Flags& f) {
       return 3;
     }
     progress.finish();
-    test = evaluate(model, test_loader, device);
+    test = evaluate(model, *test_loader, device);
     const double ips = train.seen / std::max(train.seconds, 1e-9);
     std::printf("epoch %lld/%lld: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | %s, %.1f img/s\n",
                 (long long)epoch, (long long)f.epochs, train.loss, 100 * train.accuracy(), test.loss,
@@ -189,7 +223,7 @@ int run(const Flags& f) {
       last_saved = epoch;
     }
   }
-  if (test.seen == 0) test = evaluate(model, test_loader, device);
+  if (test.seen == 0) test = evaluate(model, *test_loader, device);
   std::printf("test accuracy: %.2f%% (%lld/%lld)\n", 100 * test.accuracy(), (long long)test.correct,
               (long long)test.seen);
   return 0;
@@ -220,6 +254,14 @@ int main(int argc, char** argv) {
   app.add_option("--momentum", f.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_option("--weight-decay", f.weight_decay, "L2 weight decay")->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_flag("--no-augment", f.no_augment, "no random crop / flip");
+  auto* mean = app.add_option("--mean", f.mean, "per-channel mean R,G,B for Normalize (default: computed from the training set)")
+                   ->delimiter(',')->expected(3);
+  auto* std_opt = app.add_option("--std", f.std, "per-channel std R,G,B for Normalize (with --mean)")
+                      ->delimiter(',')->expected(3)->check(kPositive);
+  mean->needs(std_opt);
+  std_opt->needs(mean);
+  app.add_option("--feed", f.feed, "where augmentation runs with --device cuda: auto (= gpu), gpu (data set on the GPU) or cpu (loader thread)")
+      ->check(CLI::IsMember({"auto", "gpu", "cpu"}))->capture_default_str();
   app.add_option("--kernels", f.kernels, "GPU kernels: ours, or cudnn (cuDNN conv + cuBLAS GEMM, when built)")
       ->check(CLI::IsMember({"ours", "cudnn"}))->capture_default_str();
   try {

@@ -15,14 +15,6 @@ NonFiniteLossError::NonFiniteLossError(int64_t epoch, int64_t step, float loss)
       step(step) {}
 
 namespace {
-// The batch as a tensor on `device`. The allocator's cache hands back the same block each
-// step, so this does not allocate after the first batch.
-Tensor batch_tensor(const Batch& b, Device device) {
-  Tensor x = Tensor::empty({b.size, 3, 32, 32}, device);
-  x.copy_from_host(b.images.data(), b.size * 3 * 32 * 32);
-  return x;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -39,22 +31,23 @@ float train_step(Module& model, Optimizer& optimizer, const Tensor& input,
   return loss.item();
 }
 
-EpochResult train_epoch(Module& model, Optimizer& optimizer, DataLoader& loader, int64_t epoch,
+EpochResult train_epoch(Module& model, Optimizer& optimizer, BatchSource& loader, int64_t epoch,
                         Device device, const std::function<void(const StepInfo&)>& on_step) {
   EpochResult r;
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t steps = loader.batches_per_epoch();
   double loss_sum = 0;
   std::vector<int32_t> labels;
+  Tensor images;
   loader.start_epoch(epoch);
   int64_t step = 0;
-  while (const Batch* b = loader.next()) {
+  while (loader.next_batch(device, images, labels)) {
     ++step;
-    labels.assign(b->labels.begin(), b->labels.begin() + b->size);
-    const float loss = train_step(model, optimizer, batch_tensor(*b, device), labels, &r.correct);
+    const float loss = train_step(model, optimizer, images, labels, &r.correct);
     if (!std::isfinite(loss)) throw NonFiniteLossError(epoch, step, loss);
-    loss_sum += double(loss) * b->size;
-    r.seen += b->size;
+    const int64_t n = int64_t(labels.size());
+    loss_sum += double(loss) * n;
+    r.seen += n;
     if (on_step) {
       const double t = seconds_since(t0);
       on_step({step, steps, loss_sum / r.seen, r.seen / std::max(t, 1e-9), t});
@@ -65,19 +58,20 @@ EpochResult train_epoch(Module& model, Optimizer& optimizer, DataLoader& loader,
   return r;
 }
 
-EpochResult evaluate(Module& model, DataLoader& loader, Device device) {
+EpochResult evaluate(Module& model, BatchSource& loader, Device device) {
   NoGradGuard no_grad;
   EpochResult r;
   const auto t0 = std::chrono::steady_clock::now();
   double loss_sum = 0;
   std::vector<int32_t> labels;
+  Tensor images;
   loader.start_epoch(0);
-  while (const Batch* b = loader.next()) {
-    labels.assign(b->labels.begin(), b->labels.begin() + b->size);
-    Tensor logits = model(batch_tensor(*b, device));
-    loss_sum += double(cross_entropy(logits, labels).item()) * b->size;
+  while (loader.next_batch(device, images, labels)) {
+    Tensor logits = model(images);
+    const int64_t n = int64_t(labels.size());
+    loss_sum += double(cross_entropy(logits, labels).item()) * n;
     r.correct += count_correct(logits, labels);
-    r.seen += b->size;
+    r.seen += n;
   }
   r.loss = r.seen ? loss_sum / r.seen : 0.0;
   r.seconds = seconds_since(t0);

@@ -38,9 +38,9 @@ struct EpochResult {
 float train_step(Module& model, Optimizer& optimizer, const Tensor& input,
                  const std::vector<int32_t>& labels, int64_t* correct = nullptr);
 
-EpochResult train_epoch(Module& model, Optimizer& optimizer, DataLoader& loader, int64_t epoch,
+EpochResult train_epoch(Module& model, Optimizer& optimizer, BatchSource& loader, int64_t epoch,
                         Device device, const std::function<void(const StepInfo&)>& on_step = {});
 
-EpochResult evaluate(Module& model, DataLoader& loader, Device device);
+EpochResult evaluate(Module& model, BatchSource& loader, Device device);
 
 }  // namespace dlcraft

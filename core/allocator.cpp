@@ -109,6 +109,7 @@ AllocatorStats allocator_stats(Device device) {
 }
 
 void empty_cache(Device device) {
+  if (device.is_cuda()) cuda_synchronize();  // queued kernels may still use cached blocks
   Cache& c = cache_for(device);
   std::lock_guard<std::mutex> lock(c.mutex);
   for (auto& [bytes, p] : c.free_blocks) system_free(device, p);

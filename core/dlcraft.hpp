@@ -18,6 +18,7 @@
 #include "datasets/cifar10_binary.hpp"
 #include "datasets/dataloader.hpp"
 #include "datasets/dataset.hpp"
+#include "datasets/gpu_loader.hpp"
 #include "datasets/image_folder.hpp"
 #include "datasets/image_io.hpp"
 #include "datasets/transforms.hpp"

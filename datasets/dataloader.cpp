@@ -7,6 +7,20 @@
 
 namespace dlcraft {
 
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle) {
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  if (shuffle) {  // Fisher-Yates
+    Generator gen(mix64(seed ^ mix64(uint64_t(epoch) + 0x5eed)));
+    for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen.below(uint64_t(i) + 1)]);
+  }
+  return order;
+}
+
+uint64_t augment_random(uint64_t seed, int64_t epoch, int64_t position) {
+  return mix64(seed + mix64(uint64_t(epoch) * 0x100000000ull + uint64_t(position)));
+}
+
 DataLoader::DataLoader(const ImageDataset& data, DataLoaderOptions options)
     : data_(data), opt_(options) {
   if (opt_.batch_size < 1)
@@ -49,13 +63,7 @@ void DataLoader::start_epoch(int64_t epoch) {
 
 void DataLoader::produce(int64_t epoch) {
   try {
-    // The epoch's order: a seeded Fisher-Yates shuffle of 0..N-1.
-    std::vector<int64_t> order(data_.size());
-    std::iota(order.begin(), order.end(), 0);
-    if (opt_.shuffle) {
-      Generator gen(mix64(opt_.seed ^ mix64(uint64_t(epoch) + 0x5eed)));
-      for (int64_t i = data_.size() - 1; i > 0; --i) std::swap(order[i], order[gen.below(uint64_t(i) + 1)]);
-    }
+    const std::vector<int64_t> order = epoch_order(data_.size(), opt_.seed, epoch, opt_.shuffle);
     for (int64_t b = 0; b < total_; ++b) {
       int slot;
       {
@@ -73,7 +81,7 @@ void DataLoader::produce(int64_t epoch) {
         float* dst = batch.images.data() + i * ImageDataset::kImageBytes;
         if (opt_.augment)
           augment_image(data_.image(idx), dst, opt_.normalization, opt_.augment_options,
-                        mix64(opt_.seed + mix64(uint64_t(epoch) * 0x100000000ull + uint64_t(pos))));
+                        augment_random(opt_.seed, epoch, pos));
         else
           normalize_image(data_.image(idx), dst, opt_.normalization);
         batch.labels[i] = data_.labels[idx];
@@ -106,6 +114,23 @@ const Batch* DataLoader::next() {
   ready_.pop_front();
   ++consumed_;
   return &slots_[in_use_];
+}
+
+}  // namespace dlcraft
+
+namespace dlcraft {
+
+bool DataLoader::next_batch(Device device, Tensor& images, std::vector<int32_t>& labels) {
+  // The previous batch's copy to the GPU may still be in flight from its page-locked slot;
+  // next() hands that slot back to the worker, so wait for the copy first.
+  if (device.is_cuda()) cuda_synchronize();
+  const Batch* b = next();
+  if (!b) return false;
+  // From the allocator's cache: the same block each step, no new allocation.
+  images = Tensor::empty({b->size, 3, 32, 32}, device);
+  images.copy_from_host(b->images.data(), b->size * ImageDataset::kImageBytes);
+  labels.assign(b->labels.begin(), b->labels.begin() + b->size);
+  return true;
 }
 
 }  // namespace dlcraft

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/tensor.hpp"
 #include "datasets/dataset.hpp"
 #include "datasets/transforms.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
@@ -48,19 +49,38 @@ struct DataLoaderOptions {
   int prefetch = 3;  // batches prepared ahead
 };
 
-class DataLoader {
+// Where the training loop gets its batches: the CPU loader below, or GpuDataLoader
+// (datasets/gpu_loader.hpp) whose data set lives on the GPU.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual int64_t batches_per_epoch() const = 0;
+  virtual void start_epoch(int64_t epoch) = 0;
+  // The next batch as an (n,3,32,32) tensor on `device` plus its labels; false at the end.
+  virtual bool next_batch(Device device, Tensor& images, std::vector<int32_t>& labels) = 0;
+};
+
+// The order of the images in `epoch`: 0..n-1, shuffled by a generator seeded from (seed,
+// epoch) when `shuffle`. Both loaders use it, so they visit the images in the same order.
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle);
+// The random word that decides image `position`'s crop and flip in `epoch`.
+uint64_t augment_random(uint64_t seed, int64_t epoch, int64_t position);
+
+class DataLoader : public BatchSource {
  public:
   DataLoader(const ImageDataset& data, DataLoaderOptions options);
-  ~DataLoader();
+  ~DataLoader() override;
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
   // Batches in one epoch; the last, partial batch is kept.
-  int64_t batches_per_epoch() const;
+  int64_t batches_per_epoch() const override;
   // Starts producing the batches of `epoch` (stops a previous epoch still running).
-  void start_epoch(int64_t epoch);
+  void start_epoch(int64_t epoch) override;
   // The next batch, or nullptr at the end of the epoch. Valid until the next call.
   const Batch* next();
+  // next(), copied into a tensor on `device` (from page-locked memory when that is a GPU).
+  bool next_batch(Device device, Tensor& images, std::vector<int32_t>& labels) override;
 
  private:
   void produce(int64_t epoch);

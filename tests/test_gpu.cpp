@@ -40,6 +40,7 @@
 #include "core/tensor.hpp"
 #include "datasets/dataloader.hpp"
 #include "datasets/dataset.hpp"
+#include "datasets/gpu_loader.hpp"
 #include "datasets/transforms.hpp"
 #include "gradcheck.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
@@ -1007,4 +1008,42 @@ int main(int argc, char* argv[]) {
     dlcraft::set_allocator_poison(true);
   }
   return Catch::Session().run(argc, argv);
+}
+
+// =================================================================== data on the GPU
+
+TEST_CASE("GpuDataLoader gives the same batches as the CPU DataLoader", "[data][memcheck]") {
+  // 70 images, batch 32: two full batches and a partial one; augmented and plain.
+  ImageDataset ds = make_pattern_dataset(70, 10, 12);
+  for (bool augment : {true, false}) {
+    DataLoaderOptions opt;
+    opt.batch_size = 32;
+    opt.seed = 5;
+    opt.augment = augment;
+    opt.normalization = compute_normalization(ds);
+    DataLoader cpu(ds, opt);
+    GpuDataLoader gpu(ds, opt, Device::cuda());
+    REQUIRE(gpu.batches_per_epoch() == 3);
+    for (int64_t epoch : {1, 2}) {
+      cpu.start_epoch(epoch);
+      gpu.start_epoch(epoch);
+      Tensor a, b;
+      std::vector<int32_t> la, lb;
+      int batches = 0;
+      while (cpu.next_batch(Device::cpu(), a, la)) {
+        REQUIRE(gpu.next_batch(Device::cuda(), b, lb));
+        CHECK(la == lb);
+        REQUIRE(a.shape() == b.shape());
+        std::vector<float> va = a.to_vector(), vb = b.to_vector();
+        float worst = 0;
+        for (size_t i = 0; i < va.size(); ++i) worst = std::max(worst, std::fabs(va[i] - vb[i]));
+        INFO("augment " << augment << " epoch " << epoch << " batch " << batches);
+        CHECK(worst < 1e-5f);
+        ++batches;
+      }
+      CHECK(batches == 3);
+      CHECK_FALSE(gpu.next_batch(Device::cuda(), b, lb));
+    }
+  }
+  CHECK_THROWS_AS(GpuDataLoader(ds, DataLoaderOptions{}, Device::cpu()), DeviceError);
 }

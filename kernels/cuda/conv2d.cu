@@ -121,6 +121,7 @@ void conv2d_backward_input_cuda(const Conv2dShape& s, const float* dy, const flo
 
 void conv2d_backward_weight_cuda(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* db) {
   const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s, chunk = images_per_chunk(s);
+  if (s.n == 0) fill_cuda(int64_t(s.k) * CRS, 0.0f, dw);  // no images: a zero gradient
   Buffer col(Device::cuda(), sizeof(float) * size_t(chunk) * CRS * P);
   float* colp = static_cast<float*>(col.data());
   for (int n0 = 0; n0 < s.n; n0 += chunk) {
@@ -131,7 +132,7 @@ void conv2d_backward_weight_cuda(const Conv2dShape& s, const float* x, const flo
     gemm_cuda_ex(false, true, s.k, CRS, P, 1.0f, dy + int64_t(n0) * s.k * P, P, colp, P,
                  n0 == 0 ? 0.0f : 1.0f, dw, CRS, batch, {});
   }
-  if (db) {
+  if (db && s.k > 0) {
     conv_bias_grad_kernel<<<s.k, 256, 0, dlcraft_stream()>>>(s, dy, db);
     check_launch("conv2d bias gradient");
   }

@@ -151,6 +151,9 @@ void gemm_cuda_ex(bool trans_a, bool trans_b, int m, int n, int k, float alpha, 
                   int lda, const float* b, int ldb, float beta, float* c, int ldc,
                   const GemmBatch& batch, const GemmEpilogue& ep) {
   if (m <= 0 || n <= 0 || batch.batch <= 0) return;
+  if ((m + BM - 1) / BM > 65535 || (!batch.sum_batches && batch.batch > 65535))
+    throw DeviceError("gemm_cuda: " + std::to_string(m) + " rows or a batch of " + std::to_string(batch.batch) +
+                      " is beyond the grid limits (65535 tiles of 64 rows / 65535 batches)");
   GemmArgs g{trans_a, trans_b, m, n, k, alpha, beta, a, lda, batch.stride_a, b, ldb, batch.stride_b,
              c, ldc, batch.stride_c, batch.batch, false, 1, 1, k, ep};
   const dim3 tiles((n + BN - 1) / BN, (m + BM - 1) / BM, 1);

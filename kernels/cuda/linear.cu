@@ -23,6 +23,7 @@ __global__ void add_bias_cols_kernel(int n, int out, const float* b, float* y) {
 }  // namespace
 
 void column_sum_cuda(int n, int out, const float* dy, float* db) {
+  if (out == 0) return;
   column_sum_kernel<<<(out + 255) / 256, 256, 0, dlcraft_stream()>>>(n, out, dy, db);
   check_launch("linear bias gradient");
 }

@@ -45,8 +45,11 @@ done
 echo "ok: resumed run matches the straight run ($(field part.jsonl train_loss 3))"
 
 # 3. Image-folder layout with --limit-train/--limit-test and SGD.
-"$T" --data data/folder --epochs 1 --limit-train 96 --limit-test 50 --optimizer sgd --threads 2 > folder.log
+"$T" --data data/folder --epochs 1 --limit-train 96 --limit-test 50 --optimizer sgd --threads 2 \
+  --mean 0.5,0.4,0.3 --std 0.2,0.25,0.5 > folder.log
 grep -q "image-folder layout): 96 train / 50 test" folder.log || fail "folder layout/limits"
+grep -q "normalize: mean (0.5000, 0.4000, 0.3000) std (0.2000, 0.2500, 0.5000) (given by --mean/--std)" folder.log ||
+  fail "given normalisation"
 tail -n 1 folder.log | grep -Eq '^test accuracy: [0-9.]+% \([0-9]+/50\)$' || fail "folder last line"
 echo "ok: image-folder layout"
 
@@ -78,6 +81,8 @@ expect_error "--lr abc" "--lr" "$T" --data data/bin --lr abc
 expect_error "--lr nan" "--lr" "$T" --data data/bin --lr nan
 expect_error "--device tpu" "--device" "$T" --data data/bin --device tpu
 expect_error "--batch-size -1" "--batch-size" "$T" --data data/bin --batch-size -1
+expect_error "--std with a zero" "--std" "$T" --data data/bin --mean 0.5,0.5,0.5 --std 1,0,1
+expect_error "--mean without --std" "--mean requires --std" "$T" --data data/bin --mean 0.5,0.5,0.5
 expect_error "unknown flag" "--frobnicate" "$T" --frobnicate
 expect_error "missing data" "download_cifar10.sh" "$T" --data nowhere --epochs 1
 mkdir -p bad && head -c 5000 data/bin/data_batch_1.bin > bad/data_batch_1.bin && cp data/bin/test_batch.bin bad/
@@ -98,7 +103,7 @@ fi
 cp full.safetensors keep.safetensors
 expect_error "NaN loss" "at epoch 4, step" "$T" --data data/bin --epochs 4 --lr 1e30 --threads 2 --resume full.safetensors --save full.safetensors
 cmp -s full.safetensors keep.safetensors || fail "a failed run changed the good checkpoint"
-expect_error "save into a missing directory" "no/such/dir" "$T" --data data/bin --epochs 1 --limit-train 32 --limit-test 10 --save no/such/dir/x.safetensors
+expect_error "save into a missing directory" "directory no/such/dir does not exist" "$T" --data data/bin --epochs 1 --limit-train 32 --limit-test 10 --save no/such/dir/x.safetensors
 ls no 2>/dev/null && fail "left files behind"
 
 # 6. The download script checks the md5 and leaves nothing half-written.
