@@ -138,12 +138,14 @@ train="$build/apps/train_cifar"
 
 if wanted configure; then
   read -r -a extra <<<"${CMAKE_ARGS:-}"
+  # A GPU machine without Debian's packages: headers carried in .deps (scripts/pack_device_deps.sh).
+  if [[ -d "$repo/.deps/usr" ]]; then extra+=("-DCMAKE_PREFIX_PATH=$repo/.deps/usr"); fi
   run_step configure cmake -S . -B "$build" -G Ninja -DDLCRAFT_CUDA=ON -DCMAKE_BUILD_TYPE=Release \
     ${extra[@]+"${extra[@]}"}
 fi
 
 if wanted build; then
-  run_step build cmake --build "$build" --parallel "$jobs" --target test_gpu bench train_cifar
+  run_step build cmake --build "$build" --parallel "$jobs" --target test_gpu bench train_cifar predict
 fi
 
 if wanted test_gpu && need test_gpu "$test_gpu"; then
