@@ -160,9 +160,6 @@ int main(int argc, char** argv) {
       set_cuda_kernels(backend == "cudnn" ? CudaKernels::Vendor : CudaKernels::Ours);
       std::printf("\ntraining step, %s kernels:\n%-10s %6s %12s %12s\n", backend.c_str(), "what", "batch", "ms/step", "images/s");
       for (int b : batches) bench_training(device, b, warmup, repeats);
-    }
-    for (const std::string& backend : backends) {
-      set_cuda_kernels(backend == "cudnn" ? CudaKernels::Vendor : CudaKernels::Ours);
       if (!no_ops)
         for (int b : batches) bench_ops(device, b, warmup, repeats, backend.c_str());
     }

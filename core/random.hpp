@@ -7,10 +7,13 @@
 #include <random>
 #include <string>
 
+#include "kernels/shapes.hpp"  // DLCRAFT_HOST_DEVICE
+
 namespace dlcraft {
 
 // SplitMix64 finaliser: a good 64-bit hash, used to derive independent streams from counters.
-inline uint64_t mix64(uint64_t z) {
+// Host and device share this one definition, so CPU and GPU augmentation draw the same.
+DLCRAFT_HOST_DEVICE inline uint64_t mix64(uint64_t z) {
   z += 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;

@@ -8,20 +8,6 @@
 
 namespace dlcraft {
 
-namespace {
-CpuKernels g_cpu_kernels = CpuKernels::Fast;
-CudaKernels g_cuda_kernels = CudaKernels::Ours;
-bool use_vendor() { return g_cuda_kernels == CudaKernels::Vendor; }
-}  // namespace
-void set_cpu_kernels(CpuKernels k) { g_cpu_kernels = k; }
-CpuKernels cpu_kernels() { return g_cpu_kernels; }
-void set_cuda_kernels(CudaKernels k) {
-  if (k == CudaKernels::Vendor && !cuda_vendor_available())
-    throw DeviceError("the cuDNN/cuBLAS backend was not found when dlcraft was built");
-  g_cuda_kernels = k;
-}
-CudaKernels cuda_kernels() { return g_cuda_kernels; }
-
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
               const std::string& who) {
   check_rank(x, 4, who, "input");
@@ -46,10 +32,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
 
   Tensor y = Tensor::empty({s.n, s.k, s.out_h(), s.out_w()}, x.device());
   const float* b = bias.defined() ? bias.data() : nullptr;
-  const bool vendor = use_vendor();  // backward uses the same backend as this forward
+  const bool vendor = cuda_kernels() == CudaKernels::Vendor;  // backward uses the same backend as this forward
   if (x.device().is_cuda())
     (vendor ? conv2d_forward_cudnn : conv2d_forward_cuda)(s, x.data(), weight.data(), b, y.data());
-  else if (g_cpu_kernels == CpuKernels::Reference)
+  else if (cpu_kernels() == CpuKernels::Reference)
     conv2d_forward_reference_cpu(s, x.data(), weight.data(), b, y.data());
   else
     conv2d_forward_cpu(s, x.data(), weight.data(), b, y.data());
@@ -60,7 +46,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       Tensor dx = Tensor::empty(x.shape(), d);
       if (d.is_cuda())
         (vendor ? conv2d_backward_input_cudnn : conv2d_backward_input_cuda)(s, dy.data(), weight.data(), dx.data());
-      else if (g_cpu_kernels == CpuKernels::Reference)
+      else if (cpu_kernels() == CpuKernels::Reference)
         conv2d_backward_input_reference_cpu(s, dy.data(), weight.data(), dx.data());
       else
         conv2d_backward_input_cpu(s, dy.data(), weight.data(), dx.data());
@@ -73,7 +59,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       float* dbp = want_b ? db.data() : nullptr;
       if (d.is_cuda())
         (vendor ? conv2d_backward_weight_cudnn : conv2d_backward_weight_cuda)(s, x.data(), dy.data(), dw.data(), dbp);
-      else if (g_cpu_kernels == CpuKernels::Reference)
+      else if (cpu_kernels() == CpuKernels::Reference)
         conv2d_backward_weight_reference_cpu(s, x.data(), dy.data(), dw.data(), dbp);
       else
         conv2d_backward_weight_cpu(s, x.data(), dy.data(), dw.data(), dbp);

@@ -3,6 +3,7 @@
 // datasets/transforms.cpp: the same crops and flips as the CPU, pixel values equal up to
 // float rounding (the compilers may fuse the multiply-add differently).
 // One thread per output element (image, channel, y, x).
+#include "core/random.hpp"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/kernels_cuda.hpp"
 
@@ -15,8 +16,8 @@ __global__ void augment_kernel(AugmentParams a, const uint8_t* images, const int
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int b = int(e / IMG), c = int((e / (H * W)) % 3), y = int((e / W) % H), x = int(e % W);
     const uint64_t pos = uint64_t(a.first_position + b);
-    const uint64_t random = mix64_dev(a.seed + mix64_dev(a.epoch * 0x100000000ull + pos));
-    const uint64_t r1 = mix64_dev(random), r2 = mix64_dev(r1);
+    const uint64_t random = mix64(a.seed + mix64(a.epoch * 0x100000000ull + pos));
+    const uint64_t r1 = mix64(random), r2 = mix64(r1);
     const int pad = a.padding;
     const int oy = pad ? int(r1 % uint64_t(2 * pad + 1)) - pad : 0;
     const int ox = pad ? int((r1 >> 32) % uint64_t(2 * pad + 1)) - pad : 0;

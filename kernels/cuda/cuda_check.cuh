@@ -29,12 +29,4 @@ inline unsigned grid_for(int64_t n, int threads = 256) {
   return unsigned(blocks < 1 ? 1 : blocks);
 }
 
-// SplitMix64 finaliser, the same as core/random.hpp's mix64, for device code.
-__host__ __device__ inline uint64_t mix64_dev(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 }  // namespace dlcraft

@@ -113,7 +113,10 @@ expect_error "download with a wrong md5" "expected c32a1d4ab5d03f1284b67883e8d87
 [ -z "$(ls dl)" ] || fail "download left files behind: $(ls dl)"
 
 # 7. The other programs answer their flags.
-"$T" --help | grep -q -- "--metrics" || fail "--help"
-"$T" --version | grep -Eq "^dlcraft [0-9]+\.[0-9]+\.[0-9]+ \(" || fail "--version"
-"$bin/bench" --threads 2 --batch-sizes 2 --warmup 0 --repeats 1 --no-ops | grep -q "train_step" || fail "bench"
+# Output is captured first: `prog | grep -q` can kill prog with SIGPIPE, which pipefail reports.
+help=$("$T" --help)
+grep -q -- "--metrics" <<<"$help" || fail "--help"
+grep -Eq "^dlcraft [0-9]+\.[0-9]+\.[0-9]+ \(" <<<"$version" || fail "--version"
+bench_out=$("$bin/bench" --threads 2 --batch-sizes 2 --warmup 0 --repeats 1 --no-ops)
+grep -q "train_step" <<<"$bench_out" || fail "bench"
 echo "all train_cifar/predict/bench checks passed"
