@@ -31,11 +31,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     const Device device = choose_device(device_name);
-    const Metadata meta = load_safetensors(weights).metadata;
+    const Metadata meta = read_safetensors_metadata(weights);
     const Normalization norm = get_normalization(meta, weights);
-    auto classes_it = meta.find("classes");
-    if (classes_it == meta.end()) throw IOError(weights + ": metadata has no class names ('classes')");
-    const std::vector<std::string> classes = split(classes_it->second, ',');
+    const std::vector<std::string> classes = get_class_names(meta, weights);
     CNN model(int(classes.size()));
     load_weights(weights, model);
     model.to(device);

@@ -31,6 +31,10 @@ using namespace dlcraft;
 
 namespace {
 
+// The most epochs a run (and a checkpoint's "epoch") may have: far beyond any real run, and
+// small enough that epoch + 1 never overflows.
+constexpr int64_t kMaxEpochs = 1'000'000'000;
+
 struct Flags {
   std::string data = "data";
   int64_t epochs = 100;
@@ -106,14 +110,24 @@ int run(const Flags& f) {
 
   // ---- state from a checkpoint, when resuming
   Metadata resumed;
+  uint64_t seed = f.seed;
+  int64_t start_epoch = 1;
   if (!f.resume.empty()) {
+    // A save killed half-way is finished (or its temps removed) before anything is read.
+    const CheckpointRecovery rec = recover_checkpoint(f.resume);
+    if (!rec.note.empty()) std::printf("resume: %s\n", rec.note.c_str());
     if (!file_exists(f.resume)) throw IOError(f.resume + ": checkpoint not found (--resume)");
-    resumed = load_safetensors(f.resume).metadata;
+    resumed = read_safetensors_metadata(f.resume);
     if (!resumed.count("epoch") || !resumed.count("seed"))
       throw IOError(f.resume + ": not a train_cifar checkpoint (no epoch/seed metadata)");
+    start_epoch = get_metadata_int(resumed, "epoch", f.resume, 1, kMaxEpochs) + 1;
+    seed = get_metadata_uint64(resumed, "seed", f.resume);
+    if (resumed.count("optimizer") && resumed.at("optimizer") != f.optimizer)
+      throw IOError(f.resume + ": metadata 'optimizer' is '" + resumed.at("optimizer").substr(0, 100) +
+                    "' but this run uses --optimizer " + f.optimizer);
+    get_class_names(resumed, f.resume);  // checked here, before the data is read
+    get_normalization(resumed, f.resume);
   }
-  const uint64_t seed = resumed.count("seed") ? std::stoull(resumed.at("seed")) : f.seed;
-  const int64_t start_epoch = resumed.count("epoch") ? std::stoll(resumed.at("epoch")) + 1 : 1;
   if (!resumed.empty() && seed != f.seed)
     std::printf("resume: using the checkpoint's seed %llu\n", (unsigned long long)seed);
 
@@ -153,7 +167,7 @@ int run(const Flags& f) {
     opt = std::make_unique<SGD>(model.named_parameters(), SgdOptions{f.lr, f.momentum, 0.0f, f.weight_decay, false});
   if (!resumed.empty()) {
     load_weights(f.resume, model);
-    load_optimizer_state(f.resume, *opt, resumed.at("epoch"));
+    load_optimizer_state(f.resume, *opt, resumed);
     std::printf("resume: %s at the end of epoch %lld\n", f.resume.c_str(), (long long)(start_epoch - 1));
   }
   std::printf("model: CNN, %lld parameters, device %s%s, %d threads, %s lr %g, batch %d\n",
@@ -216,8 +230,8 @@ int run(const Flags& f) {
                  {"images_per_second", ips}});
     if (!save_path.empty()) {
       Metadata m{{"epoch", std::to_string(epoch)}, {"seed", std::to_string(seed)},
-                 {"classes", join(data.train.classes, ',')}, {"format", "dlcraft-cnn"},
-                 {"optimizer", f.optimizer}};
+                 {"format", "dlcraft-cnn"}, {"optimizer", f.optimizer}};
+      put_class_names(m, data.train.classes);
       put_normalization(m, norm);
       save_checkpoint(save_path, model, opt.get(), m);
       last_saved = epoch;
@@ -238,7 +252,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", [] { return version_text(); });
   app.add_option("--data", f.data, "CIFAR-10 directory: binary batches or train/ and test/ image folders")
       ->capture_default_str();
-  app.add_option("--epochs", f.epochs, "number of epochs")->check(kPositive)->capture_default_str();
+  app.add_option("--epochs", f.epochs, "number of epochs")->check(kPositive)->check(CLI::Range(int64_t(1), kMaxEpochs))->capture_default_str();
   app.add_option("--lr", f.lr, "learning rate")->check(kPositive)->capture_default_str();
   app.add_option("--batch-size", f.batch_size, "images per step")->check(CLI::Range(1, 65536))->capture_default_str();
   app.add_option("--device", f.device, "auto (GPU if there is one), cpu or cuda")

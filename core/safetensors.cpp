@@ -1,8 +1,11 @@
 #include "core/safetensors.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <tuple>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/file_io.hpp"
@@ -11,8 +14,130 @@ namespace dlcraft {
 
 using nlohmann::json;
 
-void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
-                      const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// As the reference implementation (safetensors' MAX_HEADER_SIZE): more is not a real header.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+
+struct Entry {
+  std::string name;
+  Shape shape;
+  uint64_t begin = 0, end = 0;
+};
+
+struct Header {
+  std::vector<Entry> entries;
+  std::map<std::string, std::string> metadata;
+};
+
+IOError invalid(const std::string& name, const std::string& why) {
+  return IOError(name + ": not a valid safetensors file (" + why + ")");
+}
+
+// A JSON number that is a non-negative integer (1.0, 1e3 and -1 are not).
+uint64_t get_count(const json& v, const std::string& name, const std::string& what) {
+  if (!v.is_number_unsigned()) throw invalid(name, what + " is not a non-negative integer: " + v.dump());
+  return v.get<uint64_t>();
+}
+
+uint64_t read_length(const char* p) {
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+  return n;
+}
+
+// The header length, checked against the file size.
+uint64_t header_length(const char* first8, uint64_t size, const std::string& name) {
+  if (size < 8) throw invalid(name, "shorter than its 8-byte header length");
+  const uint64_t n = read_length(first8);
+  if (n < 2) throw invalid(name, "header length " + std::to_string(n) + " is too small for a JSON object");
+  if (n > kMaxHeaderBytes) throw invalid(name, "header length " + std::to_string(n) + " is above the 100 MB limit");
+  if (n > size - 8) throw invalid(name, "header length " + std::to_string(n) + " beyond the end of the file");
+  return n;
+}
+
+Entry parse_entry(const std::string& key, const json& info, const std::string& name) {
+  const std::string where = "tensor '" + key + "'";
+  if (!info.is_object()) throw invalid(name, where + " is not a JSON object");
+  for (auto& [field, v] : info.items())
+    if (field != "dtype" && field != "shape" && field != "data_offsets")
+      throw invalid(name, where + " has an unknown field '" + field + "'");
+  if (!info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets"))
+    throw invalid(name, where + " lacks dtype, shape or data_offsets");
+  const json& dtype = info["dtype"];
+  if (!dtype.is_string()) throw invalid(name, where + " has a dtype that is not a string");
+  if (dtype.get<std::string>() != "F32")
+    throw invalid(name, where + " has dtype " + dtype.get<std::string>() + "; only F32 is supported");
+  const json& shape = info["shape"];
+  if (!shape.is_array()) throw invalid(name, where + " has a shape that is not a list");
+  Entry e;
+  e.name = key;
+  uint64_t count = 1;  // elements, checked for overflow as the dimensions multiply
+  for (const json& d : shape) {
+    const uint64_t dim = get_count(d, name, where + " shape entry");
+    if (dim > uint64_t(INT64_MAX) || __builtin_mul_overflow(count, dim, &count))
+      throw invalid(name, where + " has shape " + shape.dump() + ", too large to exist");
+    e.shape.push_back(int64_t(dim));
+  }
+  uint64_t bytes = 0;
+  if (count > uint64_t(INT64_MAX) || __builtin_mul_overflow(count, uint64_t(sizeof(float)), &bytes))
+    throw invalid(name, where + " has shape " + shape.dump() + ", too large to exist");
+  const json& offsets = info["data_offsets"];
+  if (!offsets.is_array() || offsets.size() != 2)
+    throw invalid(name, where + " has data_offsets that are not a [begin, end] pair");
+  e.begin = get_count(offsets[0], name, where + " data_offsets begin");
+  e.end = get_count(offsets[1], name, where + " data_offsets end");
+  if (e.begin > e.end || e.end - e.begin != bytes)
+    throw invalid(name, where + " of shape " + to_string(e.shape) + " (" + std::to_string(bytes) +
+                            " bytes) has data_offsets [" + std::to_string(e.begin) + ", " +
+                            std::to_string(e.end) + "]");
+  return e;
+}
+
+// Parses and checks the JSON header; `data_size` is the number of bytes after it.
+Header parse_header(const char* text, uint64_t n, uint64_t data_size, const std::string& name) {
+  json header;
+  try {
+    header = json::parse(text, text + n);
+  } catch (const json::exception& e) {
+    throw invalid(name, std::string("header is not JSON: ") + e.what());
+  }
+  if (!header.is_object()) throw invalid(name, "header is not a JSON object");
+  Header out;
+  for (auto& [key, info] : header.items()) {
+    if (key == "__metadata__") {
+      if (!info.is_object()) throw invalid(name, "__metadata__ is not a JSON object");
+      for (auto& [k, v] : info.items()) {
+        if (!v.is_string()) throw invalid(name, "metadata '" + k + "' is not a string");
+        out.metadata[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    out.entries.push_back(parse_entry(key, info, name));
+  }
+  // The tensors must tile the data exactly: no gap, no overlap, nothing after the last one.
+  std::vector<const Entry*> order;
+  for (const Entry& e : out.entries) order.push_back(&e);
+  std::sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
+    return std::tie(a->begin, a->end) < std::tie(b->begin, b->end);
+  });
+  uint64_t at = 0;
+  for (const Entry* e : order) {
+    if (e->begin != at)
+      throw invalid(name, "tensor '" + e->name + "' starts at data byte " + std::to_string(e->begin) +
+                              ", expected " + std::to_string(at) + " (offsets must tile the data)");
+    at = e->end;
+  }
+  if (at != data_size)
+    throw invalid(name, "the tensors cover " + std::to_string(at) + " data bytes but the file has " +
+                            std::to_string(data_size) + (at < data_size ? " (trailing bytes)" : " (truncated)"));
+  return out;
+}
+
+}  // namespace
+
+void write_safetensors(std::ostream& out, const std::map<std::string, Tensor>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
   json header = json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
@@ -23,58 +148,48 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // the format pads the header to 8 bytes
-  write_file_atomic(path, [&](std::ostream& out) {
-    uint64_t n = text.size();
-    unsigned char len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
-    out.write(reinterpret_cast<const char*>(len), 8);
-    out.write(text.data(), std::streamsize(text.size()));
-    for (const auto& [name, t] : tensors) {  // std::map: same order as the offsets above
-      std::vector<float> v = t.to_vector();
-      out.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(float)));
-    }
-  });
+  uint64_t n = text.size();
+  unsigned char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
+  out.write(reinterpret_cast<const char*>(len), 8);
+  out.write(text.data(), std::streamsize(text.size()));
+  for (const auto& [name, t] : tensors) {  // std::map: same order as the offsets above
+    std::vector<float> v = t.to_vector();
+    out.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(float)));
+  }
+}
+
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  write_file_atomic(path, [&](std::ostream& out) { write_safetensors(out, tensors, metadata); });
+}
+
+SafeTensors parse_safetensors(const char* data, size_t size, const std::string& name) {
+  const uint64_t n = header_length(data, size, name);
+  const uint64_t data_begin = 8 + n;
+  Header header = parse_header(data + 8, n, size - data_begin, name);
+  SafeTensors out;
+  out.metadata = std::move(header.metadata);
+  for (const Entry& e : header.entries) {
+    Tensor t = Tensor::empty(e.shape);
+    if (e.end > e.begin) std::memcpy(t.data(), data + data_begin + e.begin, e.end - e.begin);
+    out.tensors[e.name] = t;
+  }
+  return out;
 }
 
 SafeTensors load_safetensors(const std::string& path) {
   std::vector<char> bytes = read_file_bytes(path);
-  auto fail = [&](const std::string& why) { return IOError(path + ": not a valid safetensors file (" + why + ")"); };
-  if (bytes.size() < 8) throw fail("shorter than its 8-byte header length");
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= uint64_t(static_cast<unsigned char>(bytes[i])) << (8 * i);
-  if (n > bytes.size() - 8) throw fail("header length " + std::to_string(n) + " beyond the end of the file");
-  json header;
-  try {
-    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + std::ptrdiff_t(n));
-  } catch (const json::exception& e) {
-    throw fail(std::string("header is not JSON: ") + e.what());
-  }
-  if (!header.is_object()) throw fail("header is not a JSON object");
-  const uint64_t data_begin = 8 + n, data_size = bytes.size() - data_begin;
-  SafeTensors out;
-  try {
-    for (auto& [name, info] : header.items()) {
-      if (name == "__metadata__") {
-        for (auto& [k, v] : info.items()) out.metadata[k] = v.get<std::string>();
-        continue;
-      }
-      std::string dtype = info.at("dtype").get<std::string>();
-      if (dtype != "F32") throw fail("tensor '" + name + "' has dtype " + dtype + "; only F32 is supported");
-      Shape shape = info.at("shape").get<Shape>();
-      auto offsets = info.at("data_offsets").get<std::vector<uint64_t>>();
-      if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size)
-        throw fail("tensor '" + name + "' has data offsets outside the file");
-      if (offsets[1] - offsets[0] != uint64_t(numel(shape)) * sizeof(float))
-        throw fail("tensor '" + name + "' of shape " + to_string(shape) + " has " +
-                   std::to_string(offsets[1] - offsets[0]) + " bytes");
-      Tensor t = Tensor::empty(shape);
-      if (t.numel() > 0) std::memcpy(t.data(), bytes.data() + data_begin + offsets[0], offsets[1] - offsets[0]);
-      out.tensors[name] = t;
-    }
-  } catch (const json::exception& e) {
-    throw fail(std::string("bad header entry: ") + e.what());
-  }
-  return out;
+  return parse_safetensors(bytes.data(), bytes.size(), path);
+}
+
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+  uint64_t size = 0;
+  std::vector<char> first = read_file_prefix(path, 8, &size);
+  const uint64_t n = header_length(first.data(), size, path);
+  std::vector<char> bytes = read_file_prefix(path, 8 + n, &size);
+  if (bytes.size() != 8 + n) throw invalid(path, "the file changed while reading");
+  return parse_header(bytes.data() + 8, n, size - 8 - n, path).metadata;
 }
 
 }  // namespace dlcraft

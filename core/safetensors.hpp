@@ -2,6 +2,8 @@
 // length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {...}}, then the raw
 // little-endian data. PyTorch reads ours with safetensors.torch.load_file.
 #pragma once
+#include <cstddef>
+#include <iosfwd>
 #include <map>
 #include <string>
 
@@ -14,10 +16,22 @@ struct SafeTensors {
   std::map<std::string, std::string> metadata;    // free-form strings
 };
 
-// Writes float32 tensors (from any device) atomically: temp file, then rename.
+// Writes float32 tensors (from any device) atomically: temp file, fsync, then rename.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
-// Reads F32 tensors; IOError naming the file for a truncated or malformed file.
+// The same bytes to a stream (for callers that manage their own temp files and renames).
+void write_safetensors(std::ostream& out, const std::map<std::string, Tensor>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+// Reads F32 tensors. The reader trusts nothing: integer JSON numbers only for shapes and
+// offsets, byte counts checked for overflow, a header of at most 100 MB, data_offsets that
+// tile the data exactly (no gaps, overlaps or trailing bytes), string metadata. Any problem is
+// an IOError naming the file.
 SafeTensors load_safetensors(const std::string& path);
+// The same from bytes in memory; `name` stands for the file in messages.
+SafeTensors parse_safetensors(const char* data, size_t size, const std::string& name);
+// The metadata alone, reading only the header, after the same checks; the file's size must be
+// what the header's offsets say, so a truncated (half-written) file is an IOError.
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
 
 }  // namespace dlcraft

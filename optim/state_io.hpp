@@ -26,10 +26,18 @@ inline void load_named(const std::map<std::string, Tensor>& state, const std::st
 // Step counts travel as one-element float tensors (exact up to 2^24 steps).
 inline Tensor step_tensor(int64_t step) { return Tensor::full({1}, float(step)); }
 
+// The count must be a whole number in 0..2^53: NaN, 2.5 or 1e30 would be undefined behaviour
+// (or nonsense) once converted to an integer.
 inline int64_t load_step(const std::map<std::string, Tensor>& state) {
   auto it = state.find("step");
   if (it == state.end()) throw ArgumentError("optimizer state: missing 'step'");
-  return int64_t(it->second.item());
+  if (it->second.numel() != 1)
+    throw ArgumentError("optimizer state: 'step' has shape " + to_string(it->second.shape()) + ", expected [1]");
+  const double step = it->second.item();
+  if (!(step >= 0 && step <= 9007199254740992.0 && step == double(int64_t(step))))
+    throw ArgumentError("optimizer state: 'step' is " + std::to_string(step) +
+                        ", not a whole number of steps in 0..2^53");
+  return int64_t(step);
 }
 
 // Groups the GPU parameters that have a gradient into tables of up to ParamSlices::kMax

@@ -41,6 +41,17 @@ void write_cifar_binary(const std::string& path, const ImageDataset& ds) {
   }
 }
 
+void write_cifar_binary_set(const std::string& dir, const ImageDataset& train, const ImageDataset& test) {
+  fs::create_directories(dir);
+  const int64_t n = train.size();
+  for (int b = 0; b < 5; ++b) {  // consecutive fifths: read back in order, they are `train`
+    std::vector<int64_t> idx;
+    for (int64_t i = n * b / 5; i < n * (b + 1) / 5; ++i) idx.push_back(i);
+    write_cifar_binary(dir + "/data_batch_" + std::to_string(b + 1) + ".bin", train.subset(idx));
+  }
+  write_cifar_binary(dir + "/test_batch.bin", test);
+}
+
 void write_image_folder(const std::string& root, const ImageDataset& ds, bool jpeg) {
   for (const std::string& c : ds.classes) fs::create_directories(fs::path(root) / c);
   std::vector<uint8_t> hwc(ImageDataset::kImageBytes);

@@ -17,6 +17,9 @@ ImageDataset make_pattern_dataset(int n, int classes, uint64_t seed);
 
 // The official binary layout: 3073-byte records (label, R plane, G plane, B plane).
 void write_cifar_binary(const std::string& path, const ImageDataset& ds);
+// The whole official layout in `dir`: data_batch_1..5.bin (train split into five consecutive
+// parts, so at least 5 images) and test_batch.bin.
+void write_cifar_binary_set(const std::string& dir, const ImageDataset& train, const ImageDataset& test);
 // root/<class>/<index>.png (or .jpg when `jpeg`), one file per image.
 void write_image_folder(const std::string& root, const ImageDataset& ds, bool jpeg = false);
 // A small CNN for 32x32 images and 10 classes that learns make_pattern_dataset in a few epochs:

@@ -85,8 +85,10 @@ expect_error "--std with a zero" "--std" "$T" --data data/bin --mean 0.5,0.5,0.5
 expect_error "--mean without --std" "--mean requires --std" "$T" --data data/bin --mean 0.5,0.5,0.5
 expect_error "unknown flag" "--frobnicate" "$T" --frobnicate
 expect_error "missing data" "download_cifar10.sh" "$T" --data nowhere --epochs 1
-mkdir -p bad && head -c 5000 data/bin/data_batch_1.bin > bad/data_batch_1.bin && cp data/bin/test_batch.bin bad/
+mkdir -p bad && cp data/bin/* bad/ && head -c 5000 data/bin/data_batch_1.bin > bad/data_batch_1.bin
 expect_error "truncated batch file" "bad/data_batch_1.bin" "$T" --data bad --epochs 1
+mkdir -p four && cp data/bin/* four/ && rm four/data_batch_4.bin
+expect_error "missing data_batch_4.bin" "four/data_batch_4.bin: missing" "$T" --data four --epochs 1
 expect_error "missing checkpoint" "nope.safetensors" "$T" --data data/bin --resume nope.safetensors
 head -c 100 full.safetensors > broken.safetensors
 expect_error "corrupt checkpoint (predict)" "broken.safetensors" "$bin/predict" --weights broken.safetensors "$img"
