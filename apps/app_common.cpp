@@ -1,9 +1,7 @@
 #include "apps/app_common.hpp"
 
-#include <charconv>
-#include <cmath>
+#include <algorithm>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -55,89 +53,13 @@ void put_normalization(Metadata& m, const Normalization& n) {
   m["normalize_std"] = three(n.std);
 }
 
-namespace {
-
-const std::string& need(const Metadata& m, const std::string& key, const std::string& file) {
-  auto it = m.find(key);
-  if (it == m.end()) throw IOError(file + ": metadata has no '" + key + "'");
-  return it->second;
-}
-
-// The whole string must be the number: std::stof/stoll stop at the first bad character.
-template <typename T>
-bool parse_whole(const std::string& s, T& v) {
-  const char* end = s.data() + s.size();
-  auto [p, ec] = std::from_chars(s.data(), end, v);
-  return ec == std::errc() && p == end;
-}
-
-}  // namespace
-
 Normalization get_normalization(const Metadata& m, const std::string& file) {
   Normalization n;
-  for (auto [key, dst] : {std::pair{"normalize_mean", &n.mean}, std::pair{"normalize_std", &n.std}}) {
-    const std::string& text = need(m, key, file);
-    std::vector<std::string> parts = split(text, ',');
-    if (parts.size() != 3) throw IOError(file + ": metadata '" + key + "' is not three numbers: '" + text + "'");
-    for (int c = 0; c < 3; ++c) {
-      float v = 0;
-      const bool is_std = dst == &n.std;
-      if (!parse_whole(parts[c], v) || !std::isfinite(v) || (is_std && !(v > 0)))
-        throw IOError(file + ": metadata '" + key + "' must be three finite numbers" +
-                      (is_std ? " above 0" : "") + ", got '" + text + "'");
-      (*dst)[c] = v;
-    }
-  }
+  const std::vector<float> mean = get_metadata_floats(m, "normalize_mean", file, 3, false);
+  const std::vector<float> sd = get_metadata_floats(m, "normalize_std", file, 3, true);
+  std::copy(mean.begin(), mean.end(), n.mean.begin());
+  std::copy(sd.begin(), sd.end(), n.std.begin());
   return n;
-}
-
-void put_class_names(Metadata& m, const std::vector<std::string>& classes) {
-  m["classes"] = nlohmann::json(classes).dump();
-}
-
-std::vector<std::string> get_class_names(const Metadata& m, const std::string& file) {
-  const std::string& text = need(m, "classes", file);
-  std::vector<std::string> names;
-  if (!text.empty() && text[0] == '[') {
-    auto fail = [&] { return IOError(file + ": metadata 'classes' is not a JSON list of class names: " + text.substr(0, 200)); };
-    nlohmann::json list;
-    try {
-      list = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception&) {
-      throw fail();
-    }
-    if (!list.is_array()) throw fail();
-    for (const auto& v : list) {
-      if (!v.is_string()) throw fail();
-      names.push_back(v.get<std::string>());
-    }
-  } else {
-    names = split(text, ',');  // checkpoints from before the JSON list
-    if (!text.empty() && text.back() == ',') names.push_back("");
-  }
-  if (names.empty() || names.size() > 100000)
-    throw IOError(file + ": metadata 'classes' has " + std::to_string(names.size()) + " names (1..100000 expected)");
-  for (size_t i = 0; i < names.size(); ++i)
-    if (names[i].empty()) throw IOError(file + ": metadata 'classes' has an empty name (class " + std::to_string(i) + ")");
-  return names;
-}
-
-int64_t get_metadata_int(const Metadata& m, const std::string& key, const std::string& file, int64_t lo, int64_t hi) {
-  const std::string& text = need(m, key, file);
-  int64_t v = 0;
-  if (!parse_whole(text, v) || v < lo || v > hi)
-    throw IOError(file + ": metadata '" + key + "' must be an integer in " + std::to_string(lo) + ".." +
-                  std::to_string(hi) + ", got '" + text.substr(0, 100) + "'");
-  return v;
-}
-
-uint64_t get_metadata_uint64(const Metadata& m, const std::string& key, const std::string& file) {
-  const std::string& text = need(m, key, file);
-  uint64_t v = 0;
-  if (!parse_whole(text, v))
-    throw IOError(file + ": metadata '" + key + "' must be an integer in 0.." + std::to_string(UINT64_MAX) +
-                  ", got '" + text.substr(0, 100) + "'");
-  return v;
 }
 
 }  // namespace dlcraft

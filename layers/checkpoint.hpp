@@ -15,12 +15,11 @@
 #include <vector>
 
 #include "core/safetensors.hpp"
+#include "layers/checkpoint_metadata.hpp"
 #include "layers/module.hpp"
 #include "optim/optimizer.hpp"
 
 namespace dlcraft {
-
-using Metadata = std::map<std::string, std::string>;
 
 std::string optimizer_state_path(const std::string& weights_path);  // PATH.optim
 std::string next_path(const std::string& path);                     // PATH.next: a save in progress
