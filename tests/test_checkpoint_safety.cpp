@@ -287,7 +287,7 @@ TEST_CASE("resume metadata is validated, naming the file and the key") {
   CHECK_THROWS_WITH(get_normalization(bm, f), Catch::Contains("'normalize_mean'"));
 }
 
-TEST_CASE("class names travel as a JSON list; the old comma form still reads") {
+TEST_CASE("class names travel as a JSON list, and the old comma form still reads") {
   const std::string f = "ck.safetensors";
   Metadata m;
   put_class_names(m, {"cat,dog", "bird", "say \"hi\""});
