@@ -19,8 +19,8 @@ cmake -S . -B "$build" -G Ninja -DDLCRAFT_CUDA=ON -DDLCRAFT_NATIVE=OFF -DCMAKE_B
 cmake --build "$build" --parallel "$(nproc)" --target test_gpu bench train_cifar predict
 rm -rf .gpu && mkdir -p .gpu/bin .gpu/lib
 cp "$build/tests/test_gpu" "$build/apps/bench" "$build/apps/train_cifar" "$build/apps/predict" .gpu/bin/
-for lib in libgomp libjpeg libpng16 libz; do
-  path=$(ldd .gpu/bin/bench | awk -v lib="$lib" 'index($1, lib ".so") == 1 { print $3 }')
+for lib in libgomp libjpeg libpng16 libz; do  # the GPU image's libjpeg is libjpeg.so.8, not .62
+  path=$(ldd .gpu/bin/* | awk -v lib="$lib" '!found && index($1, lib ".so") == 1 { print $3; found = 1 }')
   [[ -n $path ]] && cp -L "$path" .gpu/lib/
 done
 shared=../shared
