@@ -16,6 +16,10 @@ Device choose_device(const std::string& name);
 // "dlcraft 0.1.0 (CPU only)" or "dlcraft 0.1.0 (CUDA 13.0, ...)".
 std::string version_text();
 
+// Refuses loaded weights that hold NaN or ±Inf (saved from a run that diverged, or damaged):
+// IOError naming the file and the first such tensor. One reduction per tensor, on its device.
+void check_finite_weights(const Module& model, const std::string& file);
+
 // Normalisation and class names travel in a checkpoint's metadata as text.
 void put_normalization(Metadata& m, const Normalization& n);
 Normalization get_normalization(const Metadata& m, const std::string& file);

@@ -14,7 +14,6 @@ endforeach()
 install(FILES ${DLCRAFT_GENERATED}/dlcraft/dlcraft.hpp ${DLCRAFT_GENERATED}/dlcraft/version.hpp
   DESTINATION include/dlcraft)
 install(EXPORT dlcraftTargets NAMESPACE dlcraft:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/dlcraft)
-get_target_property(DLCRAFT_LIBRARY_TYPE dlcraft TYPE)  # dlcraftConfig.cmake.in asks
 configure_package_config_file(cmake/dlcraftConfig.cmake.in
   ${PROJECT_BINARY_DIR}/dlcraftConfig.cmake
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/dlcraft)

@@ -83,3 +83,19 @@ TEST_CASE("safetensors round-trip and rejection of corrupt files") {
   CHECK_THROWS_AS(load_safetensors("tiny.safetensors"), IOError);
   CHECK_THROWS_WITH(load_safetensors("missing.safetensors"), Catch::Contains("missing.safetensors"));
 }
+
+TEST_CASE("a CUDA tensor without a GPU says so in plain words", "[tensor][errors]") {
+  if (cuda_available()) return;  // a GPU is there: test_gpu covers this machine
+  // A CUDA build says "no CUDA GPU is visible", a CPU-only build "built without CUDA";
+  // never the runtime's "cudaErrorInsufficientDriver" alone.
+  auto t = Tensor::from_vector({1.f, 2.f, 3.f}, {3});
+  try {
+    (void)t.to(Device::cuda());
+    FAIL("moving a tensor to a missing GPU did not throw");
+  } catch (const DeviceError& e) {
+    const std::string what = e.what();
+    INFO(what);
+    CHECK((what.find("no CUDA GPU is visible") != std::string::npos ||
+           what.find("built without CUDA") != std::string::npos));
+  }
+}

@@ -14,9 +14,13 @@ namespace dlcraft {
 cudaStream_t dlcraft_stream();
 
 inline void cuda_check(cudaError_t err, const char* op) {
-  if (err != cudaSuccess)
-    throw DeviceError(std::string(op) + ": CUDA error " + cudaGetErrorName(err) + " (" +
-                      cudaGetErrorString(err) + ")");
+  if (err == cudaSuccess) return;
+  // Without a GPU (or its driver) the runtime's words are "insufficient driver": say it plainly.
+  if (err == cudaErrorNoDevice || err == cudaErrorInsufficientDriver)
+    throw DeviceError(std::string(op) + ": no CUDA GPU is visible on this machine (CUDA error " +
+                      cudaGetErrorName(err) + ")");
+  throw DeviceError(std::string(op) + ": CUDA error " + cudaGetErrorName(err) + " (" +
+                    cudaGetErrorString(err) + ")");
 }
 
 // After a launch: catches bad launch configurations at once (no synchronisation).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # train_cifar, predict and bench run as a user runs them, on generated data:
 # both data layouts, the final accuracy line, --metrics, resume == uninterrupted run,
-# predict's top-5, and clear errors (non-zero exit) for bad flags, data and checkpoints.
+# predict's top-5, clear errors (non-zero exit) for bad flags, data and checkpoints, and
+# divergence (NaN weights refused on loading, the training guard) without touching a checkpoint.
 # usage: test_train_cifar.sh BIN_DIR MAKE_TEST_DATA WORK_DIR SCRIPTS_DIR
 set -euo pipefail
 bin=$1 make_data=$2 work=$3 scripts=$4
@@ -100,9 +101,40 @@ fi
 if [[ "$version" != *"cuDNN"* ]]; then
   expect_error "--kernels cudnn without cuDNN" "cuDNN" "$T" --data data/bin --kernels cudnn
 fi
-cp full.safetensors keep.safetensors
-expect_error "NaN loss" "at epoch 4, step" "$T" --data data/bin --epochs 4 --lr 1e30 --threads 2 --resume full.safetensors --save full.safetensors
-cmp -s full.safetensors keep.safetensors || fail "a failed run changed the good checkpoint"
+# Divergence, made deterministic (no huge --lr whose outcome depends on rounding): a NaN
+# written into a checkpoint by poison_tensor (built beside make_test_data).
+poison="$(dirname "$make_data")/poison_tensor"
+unchanged() { for f in "$@"; do cmp -s "$f" "$f.keep" || fail "a failed run changed $f"; done; }
+keep() { for f in "$@"; do cp "$f" "$f.keep"; done; }
+# A NaN weight: resume and predict refuse it on loading, naming the file and the tensor.
+"$poison" full.safetensors nanw.safetensors fc1.weight nan
+cp full.safetensors.optim nanw.safetensors.optim
+keep nanw.safetensors nanw.safetensors.optim
+expect_error "resume from a NaN weight" "nanw.safetensors: tensor fc1.weight holds NaN/Inf" \
+  "$T" --data data/bin --epochs 4 "${common[@]}" --resume nanw.safetensors
+unchanged nanw.safetensors nanw.safetensors.optim
+expect_error "predict with a NaN weight" "nanw.safetensors: tensor fc1.weight holds NaN/Inf" \
+  "$bin/predict" --weights nanw.safetensors "$img"
+"$poison" full.safetensors infw.safetensors block2.conv1.bias -inf
+expect_error "predict with an Inf weight" "infw.safetensors: tensor block2.conv1.bias holds NaN/Inf" \
+  "$bin/predict" --weights infw.safetensors "$img"
+# Finite weights, but a damaged normalisation (std NaN): predict refuses the NaN output.
+"$poison" full.safetensors nannorm.safetensors metadata:normalize_std nan,nan,nan
+expect_error "predict with a NaN output" "nannorm.safetensors: the model's output for $img is NaN/Inf" \
+  "$bin/predict" --weights nannorm.safetensors "$img"
+# A NaN in Adam's state: the weights load, the first update turns fc3.bias NaN, and the guard
+# stops at that step with exit code 3; neither file of the checkpoint is rewritten, and
+# --save to a new file creates nothing.
+cp full.safetensors nanopt.safetensors
+"$poison" full.safetensors.optim nanopt.safetensors.optim exp_avg.fc3.bias nan
+keep nanopt.safetensors nanopt.safetensors.optim
+expect_error "NaN after an update (resume)" "fc3.bias has NaN/Inf after the update at epoch 4, step 1" \
+  "$T" --data data/bin --epochs 4 "${common[@]}" --resume nanopt.safetensors
+grep -qF "the last good checkpoint is nanopt.safetensors (epoch 3)" err.log || { cat err.log; fail "last good checkpoint"; }
+rc=0; "$T" --data data/bin --epochs 5 "${common[@]}" --resume nanopt.safetensors --save new.safetensors >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 3 ] || fail "divergence should exit 3, got $rc"
+[ ! -e new.safetensors ] && [ ! -e new.safetensors.optim ] || fail "a diverged run saved new.safetensors"
+unchanged nanopt.safetensors nanopt.safetensors.optim
 expect_error "save into a missing directory" "directory no/such/dir does not exist" "$T" --data data/bin --epochs 1 --limit-train 32 --limit-test 10 --save no/such/dir/x.safetensors
 ls no 2>/dev/null && fail "left files behind"
 
