@@ -15,11 +15,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-gpu}
-cmake -S . -B "$build" -G Ninja -DDLCRAFT_CUDA=ON -DDLCRAFT_NATIVE=OFF -DCMAKE_BUILD_TYPE=Release
+# Static libdlcraft: the carried programs hold the whole library (no libdlcraft.so to find).
+cmake -S . -B "$build" -G Ninja -DDLCRAFT_CUDA=ON -DDLCRAFT_NATIVE=OFF -DDLCRAFT_SHARED=OFF \
+  -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" --parallel "$(nproc)" --target test_gpu bench train_cifar predict
 rm -rf .gpu && mkdir -p .gpu/bin .gpu/lib
 cp "$build/tests/test_gpu" "$build/apps/bench" "$build/apps/train_cifar" "$build/apps/predict" .gpu/bin/
-for lib in libgomp libjpeg libpng16 libz; do  # the GPU image's libjpeg is libjpeg.so.8, not .62
+# The GPU image (Ubuntu) has libjpeg.so.8, not Debian's .62, and may lack libgomp; its own
+# libz is kept (gpu_check.sh adds .gpu/lib to LD_LIBRARY_PATH only for what is missing there).
+for lib in libgomp libjpeg libpng16; do
   path=$(ldd .gpu/bin/* | awk -v lib="$lib" '!found && index($1, lib ".so") == 1 { print $3; found = 1 }')
   [[ -n $path ]] && cp -L "$path" .gpu/lib/
 done
