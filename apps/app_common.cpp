@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/ops.hpp"
 #include "dlcraft/version.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
 
@@ -26,6 +27,17 @@ Device choose_device(const std::string& name) {
     return Device::cpu();
   }
   throw ArgumentError("--device must be auto, cpu or cuda, got '" + name + "'");
+}
+
+void check_finite_weights(const Module& model, const std::string& file) {
+  const auto params = model.named_parameters();
+  std::vector<Tensor> tensors;
+  for (const auto& np : params) tensors.push_back(np.second);
+  const int64_t bad = first_nonfinite(tensors);
+  if (bad >= 0)
+    throw IOError(file + ": tensor " + params[size_t(bad)].first +
+                  " holds NaN/Inf values (saved from a run that diverged, or damaged); "
+                  "use an earlier checkpoint");
 }
 
 std::string version_text() { return std::string("dlcraft ") + DLCRAFT_VERSION + " (" + cuda_build_info() + ")"; }

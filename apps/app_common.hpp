@@ -17,6 +17,10 @@ Device choose_device(const std::string& name);
 // "dlcraft 0.1.0 (CPU only)" or "dlcraft 0.1.0 (CUDA 13.0, ...)".
 std::string version_text();
 
+// Refuses loaded weights that hold NaN or ±Inf (saved from a run that diverged, or damaged):
+// IOError naming the file and the first such tensor. One reduction per tensor, on its device.
+void check_finite_weights(const Module& model, const std::string& file);
+
 // Normalisation travels in a checkpoint's metadata as text ("0.49,0.48,0.45"); the reader
 // wants finite means and finite standard deviations above 0 (IOError naming file and key).
 void put_normalization(Metadata& m, const Normalization& n);

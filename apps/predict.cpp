@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
     CNN model(int(classes.size()));
     load_weights(weights, model);
     model.to(device);
+    check_finite_weights(model, weights);
     NoGradGuard no_grad;
     for (const std::string& path : images) {
       RgbImage img = resize_bilinear(read_image(path), 32, 32);
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
       std::vector<float> x(chw.size());
       normalize_image(chw.data(), x.data(), norm);
       Tensor probs = softmax(model(Tensor::from_vector(x, {1, 3, 32, 32}, device)));
+      // Finite weights can still overflow (or a damaged normalisation divide by 0): never
+      // print "nan%" as if it were an answer.
+      if (!all_finite(probs))
+        throw IOError(weights + ": the model's output for " + path +
+                      " is NaN/Inf; these weights (or their normalisation) are unusable");
       std::vector<float> p = probs.to_vector();
       std::vector<int> order(p.size());
       std::iota(order.begin(), order.end(), 0);

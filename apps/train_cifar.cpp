@@ -167,6 +167,7 @@ int run(const Flags& f) {
     opt = std::make_unique<SGD>(model.named_parameters(), SgdOptions{f.lr, f.momentum, 0.0f, f.weight_decay, false});
   if (!resumed.empty()) {
     load_weights(f.resume, model);
+    check_finite_weights(model, f.resume);
     load_optimizer_state(f.resume, *opt, resumed);
     std::printf("resume: %s at the end of epoch %lld\n", f.resume.c_str(), (long long)(start_epoch - 1));
   }
@@ -211,7 +212,9 @@ int run(const Flags& f) {
     try {
       train = train_epoch(model, *opt, *train_loader, epoch, device,
                           [&](const StepInfo& s) { progress.update(s); });
-    } catch (const NonFiniteLossError& e) {
+    } catch (const DivergenceError& e) {
+      // NaN/Inf in the loss, a gradient or a parameter: stop before anything is saved (every
+      // step checks after its update, so no diverged weights ever reach save_checkpoint).
       progress.finish();
       std::fprintf(stderr, "error: %s\n", e.what());
       if (last_saved > 0)

@@ -2,33 +2,63 @@
 
 #include <chrono>
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/autograd.hpp"
 #include "core/ops.hpp"
 
 namespace dlcraft {
 
-NonFiniteLossError::NonFiniteLossError(int64_t epoch, int64_t step, float loss)
-    : Error("loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) + ", step " +
-            std::to_string(step) + ": training stopped (try a smaller --lr)"),
-      epoch(epoch),
-      step(step) {}
-
 namespace {
+std::string position_text(StepPosition at) {
+  if (at.epoch <= 0 && at.step <= 0) return "";
+  return " at epoch " + std::to_string(at.epoch) + ", step " + std::to_string(at.step);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 }  // namespace
 
+DivergenceError::DivergenceError(const std::string& subject, StepPosition at, std::string tensor)
+    : Error(subject + position_text(at) + ": training stopped (try a smaller --lr)"),
+      epoch(at.epoch),
+      step(at.step),
+      tensor(std::move(tensor)) {}
+
+NonFiniteLossError::NonFiniteLossError(int64_t epoch, int64_t step, float loss)
+    : DivergenceError("loss is " + std::to_string(loss), {epoch, step}) {}
+
+void check_finite_parameters(const Module& model, bool gradients, StepPosition at) {
+  const auto params = model.named_parameters();
+  std::vector<Tensor> tensors;
+  tensors.reserve(params.size());
+  for (const auto& [name, p] : params) tensors.push_back(gradients ? p.grad() : p);
+  const int64_t bad = first_nonfinite(tensors);
+  if (bad < 0) return;
+  const std::string& name = params[size_t(bad)].first;
+  if (gradients)
+    throw DivergenceError("the gradient of " + name + " has NaN/Inf", at, name);
+  throw DivergenceError(name + " has NaN/Inf after the update", at, name);
+}
+
 float train_step(Module& model, Optimizer& optimizer, const Tensor& input,
-                 const std::vector<int32_t>& labels, int64_t* correct) {
+                 const std::vector<int32_t>& labels, int64_t* correct, StepPosition at) {
   optimizer.zero_grad();
   Tensor logits = model(input);
   Tensor loss = cross_entropy(logits, labels);
   loss.backward();
+  // The guard: nothing non-finite reaches the update, and an update that overflows is caught
+  // in the same step, so the weights a caller saves after a step that returned are finite.
+  const float value = loss.item();
+  if (!std::isfinite(value)) throw NonFiniteLossError(at.epoch, at.step, value);
+  check_finite_parameters(model, /*gradients=*/true, at);
   optimizer.step();
+  check_finite_parameters(model, /*gradients=*/false, at);
   if (correct) *correct += count_correct(logits, labels);
-  return loss.item();
+  return value;
 }
 
 EpochResult train_epoch(Module& model, Optimizer& optimizer, BatchSource& loader, int64_t epoch,
@@ -43,8 +73,7 @@ EpochResult train_epoch(Module& model, Optimizer& optimizer, BatchSource& loader
   int64_t step = 0;
   while (loader.next_batch(device, images, labels)) {
     ++step;
-    const float loss = train_step(model, optimizer, images, labels, &r.correct);
-    if (!std::isfinite(loss)) throw NonFiniteLossError(epoch, step, loss);
+    const float loss = train_step(model, optimizer, images, labels, &r.correct, {epoch, step});
     const int64_t n = int64_t(labels.size());
     loss_sum += double(loss) * n;
     r.seen += n;

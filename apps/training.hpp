@@ -1,5 +1,6 @@
 // The training loop shared by train_cifar, bench and the tests: one epoch of
 // forward -> cross-entropy -> backward -> optimizer step over a DataLoader, and evaluation.
+// Every step is checked for divergence (NaN/Inf in the loss, gradients or parameters).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -13,12 +14,31 @@
 
 namespace dlcraft {
 
-// A loss that is NaN or infinite: training stops, naming where it happened.
-class NonFiniteLossError : public Error {
+// Where a training step is, for the divergence messages (0: not known).
+struct StepPosition {
+  int64_t epoch = 0, step = 0;  // step: 1-based within the epoch
+};
+
+// Training diverged: the loss, a gradient or a parameter holds NaN or ±Inf. Training stops,
+// naming what and where ("fc1.weight has NaN/Inf after the update at epoch 2, step 17").
+class DivergenceError : public Error {
+ public:
+  // subject: "loss is nan", "fc1.weight has NaN/Inf after the update", ...
+  DivergenceError(const std::string& subject, StepPosition at, std::string tensor = "");
+  int64_t epoch, step;
+  std::string tensor;  // the parameter ("fc1.weight"); empty for the loss
+};
+
+// A loss that is NaN or infinite.
+class NonFiniteLossError : public DivergenceError {
  public:
   NonFiniteLossError(int64_t epoch, int64_t step, float loss);
-  int64_t epoch, step;
 };
+
+// The divergence guard: throws DivergenceError naming the first parameter (of
+// model.named_parameters()) that holds a NaN or ±Inf, or whose gradient does (gradients
+// = true). One reduction per tensor on its device and one synchronisation in all.
+void check_finite_parameters(const Module& model, bool gradients, StepPosition at = {});
 
 struct StepInfo {
   int64_t step, steps;        // 1-based step in the epoch, steps per epoch
@@ -35,8 +55,11 @@ struct EpochResult {
 };
 
 // One training step on a batch already in `input` (N,3,32,32) with `labels`; returns the loss.
+// Guarded: a non-finite loss or gradient throws before the optimizer step (the weights stay
+// as they were), a non-finite parameter after it; `at` only labels the message.
 float train_step(Module& model, Optimizer& optimizer, const Tensor& input,
-                 const std::vector<int32_t>& labels, int64_t* correct = nullptr);
+                 const std::vector<int32_t>& labels, int64_t* correct = nullptr,
+                 StepPosition at = {});
 
 EpochResult train_epoch(Module& model, Optimizer& optimizer, BatchSource& loader, int64_t epoch,
                         Device device, const std::function<void(const StepInfo&)>& on_step = {});

@@ -16,7 +16,7 @@ if(NOT DLCRAFT_CUDA STREQUAL "OFF")
 endif()
 
 set(DLCRAFT_CUDA_KERNELS runtime.cu gemm.cu conv2d.cu linear.cu relu.cu pooling.cu
-    softmax_cross_entropy.cu optimizers.cu augment.cu)
+    softmax_cross_entropy.cu optimizers.cu augment.cu all_finite.cu)
 list(TRANSFORM DLCRAFT_CUDA_KERNELS PREPEND ${PROJECT_SOURCE_DIR}/kernels/cuda/)
 
 if(DLCRAFT_WITH_CUDA)

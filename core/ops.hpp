@@ -48,4 +48,11 @@ int64_t count_correct(const Tensor& logits, const std::vector<int32_t>& labels);
 // Row-wise softmax probabilities (no grad), e.g. for predict's top-5.
 Tensor softmax(const Tensor& logits);
 
+// Whether every element is finite: no NaN, no ±Inf (no grad; one pass on the tensor's device).
+bool all_finite(const Tensor& x);
+// The index of the first tensor in xs holding a NaN or ±Inf, or -1 when all are finite
+// (undefined tensors are skipped). One pass per tensor on its device; GPU tensors share one
+// copy back, so checking all of a model's parameters costs one synchronisation.
+int64_t first_nonfinite(const std::vector<Tensor>& xs);
+
 }  // namespace dlcraft

@@ -1,8 +1,11 @@
 #include "datasets/image_folder.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <exception>
 #include <filesystem>
+#include <new>
 #include <utility>
 
 #include "core/error.hpp"
@@ -16,7 +19,31 @@ namespace {
 bool is_image_file(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  // .bmp is listed so that a BMP is named in an "unsupported image format" error, not skipped.
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+// The exception being handled, as a dlcraft::Error naming `file` (bad_alloc becomes
+// OutOfMemoryError). Never throws: if even the message cannot be built, the original is kept.
+std::exception_ptr error_naming(const std::string& file) noexcept {
+  const std::exception_ptr original = std::current_exception();
+  try {
+    try {
+      std::rethrow_exception(original);
+    } catch (const Error&) {
+      return original;
+    } catch (const std::bad_alloc&) {
+      throw OutOfMemoryError(file + ": out of memory while decoding the image");
+    } catch (const std::exception& e) {
+      throw IOError(file + ": " + e.what());
+    } catch (...) {
+      throw IOError(file + ": unknown error while decoding the image");
+    }
+  } catch (const Error&) {
+    return std::current_exception();
+  } catch (...) {
+    return original;
+  }
 }
 }  // namespace
 
@@ -42,10 +69,16 @@ ImageFolderResult load_image_folder(const std::string& root) {
   out.data.classes = classes;
   out.data.labels.resize(files.size());
   out.data.images.resize(files.size() * ImageDataset::kImageBytes);
-  std::string first_error;
+  // An exception must not leave an OpenMP loop (std::terminate). Each iteration catches; the
+  // failure with the lowest index is kept, so every run reports the same file, and rethrown
+  // after the loop. Files after a known failure are skipped.
+  const int64_t n = int64_t(files.size());
+  std::atomic<int64_t> first_failed{n};
+  std::exception_ptr error;
   int64_t resized = 0;
 #pragma omp parallel for schedule(dynamic, 64) reduction(+ : resized)
-  for (int64_t i = 0; i < int64_t(files.size()); ++i) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (i > first_failed.load(std::memory_order_relaxed)) continue;
     try {
       RgbImage img = read_image(files[i].first);
       if (img.width != ImageDataset::kWidth || img.height != ImageDataset::kHeight) {
@@ -54,12 +87,16 @@ ImageFolderResult load_image_folder(const std::string& root) {
       }
       hwc_to_chw(img, out.data.images.data() + i * ImageDataset::kImageBytes);
       out.data.labels[i] = files[i].second;
-    } catch (const Error& e) {
-#pragma omp critical
-      if (first_error.empty()) first_error = e.what();  // exceptions cannot leave an omp loop
+    } catch (...) {
+      std::exception_ptr failed = error_naming(files[i].first);
+#pragma omp critical(dlcraft_image_folder_error)
+      if (i < first_failed.load()) {
+        first_failed.store(i);
+        error = failed;
+      }
     }
   }
-  if (!first_error.empty()) throw IOError(first_error);
+  if (error) std::rethrow_exception(error);
   out.resized = resized;
   return out;
 }

@@ -2,28 +2,54 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <new>
 
 #include "core/error.hpp"
-
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_BMP
-#define STBI_FAILURE_USERMSG
-#include <stb_image.h>
+#include "core/file_io.hpp"
+#include "datasets/image_decoders.hpp"
 
 namespace dlcraft {
 
+namespace {
+// Far more than a compressed 8192x8192 photo needs; a bigger file is refused before it is read.
+constexpr uintmax_t kMaxImageFileBytes = uintmax_t(256) << 20;
+}  // namespace
+
+void check_image_size(int64_t width, int64_t height, const std::string& name) {
+  if (width <= 0 || height <= 0 || width * height > kMaxImagePixels)
+    throw IOError(name + ": image is " + std::to_string(width) + "x" + std::to_string(height) +
+                  " pixels; a width and height of at least 1 and at most " + std::to_string(kMaxImagePixels) +
+                  " pixels in all are read");
+}
+
+RgbImage decode_image(const uint8_t* data, size_t size, const std::string& name) {
+  static const uint8_t kPngMagic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  static const uint8_t kJpegMagic[3] = {0xff, 0xd8, 0xff};
+  try {
+    if (size >= sizeof kPngMagic && std::memcmp(data, kPngMagic, sizeof kPngMagic) == 0)
+      return decode_png(data, size, name);
+    if (size >= sizeof kJpegMagic && std::memcmp(data, kJpegMagic, sizeof kJpegMagic) == 0)
+      return decode_jpeg(data, size, name);
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemoryError(name + ": out of memory while decoding the image");
+  }
+  if (size == 0) throw IOError(name + ": empty file, not an image");
+  throw IOError(name + ": unsupported image format (PNG and JPEG are read)");
+}
+
 RgbImage read_image(const std::string& path) {
-  int w = 0, h = 0, channels = 0;
-  unsigned char* data = stbi_load(path.c_str(), &w, &h, &channels, 3);  // force RGB
-  if (!data) throw IOError(path + ": cannot read image (" + stbi_failure_reason() + ")");
-  RgbImage img;
-  img.width = w;
-  img.height = h;
-  img.pixels.assign(data, data + size_t(w) * h * 3);
-  stbi_image_free(data);
-  return img;
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) throw IOError(path + ": no such file");
+  if (!std::filesystem::is_regular_file(status)) throw IOError(path + ": not a regular file, not an image");
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxImageFileBytes)
+    throw IOError(path + ": " + std::to_string(size) + " bytes, more than the " +
+                  std::to_string(kMaxImageFileBytes >> 20) + " MiB an image file may have");
+  const std::vector<char> bytes = read_file_bytes(path);
+  return decode_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);
 }
 
 namespace {
@@ -51,6 +77,11 @@ RgbImage resize_area(const RgbImage& src, int width, int height) {
 }  // namespace
 
 RgbImage resize_bilinear(const RgbImage& src, int width, int height) {
+  if (src.width <= 0 || src.height <= 0 || src.pixels.size() != size_t(src.width) * src.height * 3 ||
+      width <= 0 || height <= 0)
+    throw ArgumentError("resize_bilinear: " + std::to_string(src.width) + "x" + std::to_string(src.height) +
+                        " image (" + std::to_string(src.pixels.size()) + " bytes) to " + std::to_string(width) +
+                        "x" + std::to_string(height));
   if (src.width == width && src.height == height) return src;
   if (src.width >= width && src.height >= height) return resize_area(src, width, height);
   RgbImage dst;

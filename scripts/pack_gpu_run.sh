@@ -3,8 +3,9 @@
 # train_cifar and predict here (portable: no -march=native; sm_90 + PTX) and copies into
 # .gpu/ (git-ignored; name it in the device tool's `carry`):
 #   .gpu/bin/        the programs
-#   .gpu/lib/        libgomp.so.1, in case the GPU image lacks it (cudart/cuBLAS/cuDNN are
-#                    found there by gpu_check.sh: toolkit folders or PyTorch's nvidia-* wheels)
+#   .gpu/lib/        libgomp, libjpeg, libpng16 and libz, in case the GPU image lacks them
+#                    (cudart/cuBLAS/cuDNN are found there by gpu_check.sh: toolkit folders or
+#                    PyTorch's nvidia-* wheels)
 #   .gpu/cifar10-jpeg.tar.gz and .gpu/pytorch_cifar_cnn.py when ../shared has them
 # With --deps it also copies the header-only dependencies (.deps/, scripts/pack_device_deps.sh)
 # so the GPU machine can build from source when the carried programs cannot load.
@@ -14,12 +15,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-gpu}
-cmake -S . -B "$build" -G Ninja -DDLCRAFT_CUDA=ON -DDLCRAFT_NATIVE=OFF -DCMAKE_BUILD_TYPE=Release
+# Static libdlcraft: the carried programs hold the whole library (no libdlcraft.so to find).
+cmake -S . -B "$build" -G Ninja -DDLCRAFT_CUDA=ON -DDLCRAFT_NATIVE=OFF -DDLCRAFT_SHARED=OFF \
+  -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" --parallel "$(nproc)" --target test_gpu bench train_cifar predict
 rm -rf .gpu && mkdir -p .gpu/bin .gpu/lib
 cp "$build/tests/test_gpu" "$build/apps/bench" "$build/apps/train_cifar" "$build/apps/predict" .gpu/bin/
-gomp=$(ldd .gpu/bin/bench | awk '/libgomp/ { print $3 }')
-[[ -n $gomp ]] && cp -L "$gomp" .gpu/lib/
+# The GPU image (Ubuntu) has libjpeg.so.8, not Debian's .62, and may lack libgomp; its own
+# libz is kept (gpu_check.sh adds .gpu/lib to LD_LIBRARY_PATH only for what is missing there).
+for lib in libgomp libjpeg libpng16; do
+  path=$(ldd .gpu/bin/* | awk -v lib="$lib" '!found && index($1, lib ".so") == 1 { print $3; found = 1 }')
+  [[ -n $path ]] && cp -L "$path" .gpu/lib/
+done
 shared=../shared
 [[ -f $shared/data/cifar10-jpeg.tar.gz ]] && cp "$shared/data/cifar10-jpeg.tar.gz" .gpu/
 [[ -f $shared/peers/pytorch_cifar_cnn.py ]] && cp "$shared/peers/pytorch_cifar_cnn.py" .gpu/

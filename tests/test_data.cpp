@@ -1,13 +1,12 @@
 #include "test_data.hpp"
 
+#include "image_encode.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "core/random.hpp"
-
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb_image_write.h>
 
 namespace dlcraft::test {
 namespace fs = std::filesystem;
@@ -62,10 +61,14 @@ void write_image_folder(const std::string& root, const ImageDataset& ds, bool jp
     char name[32];
     std::snprintf(name, sizeof name, "%05lld.%s", (long long)i, jpeg ? "jpg" : "png");
     const std::string file = (fs::path(root) / ds.classes[ds.labels[i]] / name).string();
-    if (jpeg)
-      stbi_write_jpg(file.c_str(), 32, 32, 3, hwc.data(), 95);
-    else
-      stbi_write_png(file.c_str(), 32, 32, 3, hwc.data(), 32 * 3);
+    if (jpeg) {
+      write_bytes(file, encode_jpeg(32, 32, 3, hwc, 95, false));
+    } else {
+      PngSpec png;
+      png.width = png.height = 32;
+      png.samples = hwc;
+      write_bytes(file, encode_png(png));
+    }
   }
 }
 

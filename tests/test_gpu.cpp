@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
@@ -98,6 +99,23 @@ std::string exact_diff(const Floats& got, const Floats& ref) {
   std::ostringstream s;
   s << count << " of " << got.size() << " elements differ; first at " << first << ": " << got[first]
     << " vs " << ref[first];
+  return s.str();
+}
+
+// Like exact_diff, but bit for bit: NaN must meet NaN (same payload), -0 must meet -0.
+std::string bits_diff(const Floats& got, const Floats& ref) {
+  if (got.size() != ref.size())
+    return "sizes differ: " + std::to_string(got.size()) + " vs " + std::to_string(ref.size());
+  size_t count = 0, first = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    if (std::memcmp(&got[i], &ref[i], sizeof(float)) != 0) {
+      if (count == 0) first = i;
+      ++count;
+    }
+  if (count == 0) return "";
+  std::ostringstream s;
+  s << count << " of " << got.size() << " elements differ in their bits; first at " << first << ": "
+    << got[first] << " vs " << ref[first];
   return s.str();
 }
 
@@ -551,6 +569,86 @@ TEST_CASE("relu and add on the GPU match the CPU exactly", "[elementwise][memche
   }
 }
 
+TEST_CASE("relu keeps NaN, Inf and -0 on the GPU as on the CPU, bit for bit", "[elementwise][memcheck]") {
+  // PyTorch's semantics on both: relu(NaN) = NaN, relu(-0) = -0, and dy passes where x is NaN.
+  Generator g(13);
+  const float special[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                           -std::numeric_limits<float>::infinity(), -0.0f, 0.0f};
+  for (int64_t n : {int64_t(5), int64_t(7), int64_t(1000003)}) {
+    INFO("elements " << n);
+    Floats x = randn(size_t(n), g), dy = randn(size_t(n), g);
+    for (size_t i = 0; i < x.size(); i += 3) x[i] = special[(i / 3) % 5];
+    Floats y[2], dx[2];
+    const Device devs[2] = {kCpu, kGpu};
+    for (int d = 0; d < 2; ++d) {
+      Tensor t = leaf(x, {n}, devs[d]);
+      Tensor r = relu(t);
+      r.backward(Tensor::from_vector(dy, {n}, devs[d]));
+      y[d] = r.to_vector();
+      dx[d] = grad_of(t);
+    }
+    CHECK(bits_diff(y[1], y[0]) == "");
+    CHECK(bits_diff(dx[1], dx[0]) == "");
+    CHECK(std::isnan(y[1][0]));
+    CHECK(dx[1][0] == dy[0]);
+  }
+}
+
+TEST_CASE("all_finite on the GPU finds NaN and Inf as the CPU does", "[elementwise][memcheck]") {
+  Generator g(14);
+  const float bad[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                       -std::numeric_limits<float>::infinity()};
+  for (int64_t n : {int64_t(1), int64_t(31), int64_t(33), int64_t(1000003), int64_t(4687500)}) {
+    INFO("elements " << n);
+    Floats x = randn(size_t(n), g);
+    x[0] = std::numeric_limits<float>::max();
+    Tensor ok = Tensor::from_vector(x, {n}, kGpu);
+    CHECK(all_finite(ok));
+    for (int k = 0; k < 3; ++k) {
+      for (int64_t at : {int64_t(0), n / 2, n - 1}) {
+        Floats y = x;
+        y[size_t(at)] = bad[k];
+        Tensor t = Tensor::from_vector(y, {n}, kGpu);
+        CHECK_FALSE(all_finite(t));
+        CHECK(all_finite(t.to(kCpu)) == all_finite(t));
+        // One copy back for all the GPU tensors; CPU and undefined ones mixed in.
+        CHECK(first_nonfinite({ok, Tensor(), ok.to(kCpu), t, ok, t}) == 3);
+        CHECK(first_nonfinite({ok, t.to(kCpu), t}) == 1);
+      }
+    }
+    CHECK(first_nonfinite({ok, ok, Tensor()}) == -1);
+  }
+  CHECK(all_finite(Tensor::empty({0}, kGpu)));
+}
+
+TEST_CASE("the divergence guard names the tensor on the GPU", "[training][memcheck]") {
+  manual_seed(15);
+  auto net = small_cnn();
+  net->to(kGpu);
+  Adam adam(net->named_parameters(), {1e-3f});
+  Generator g(16);
+  Tensor x = Tensor::normal({4, 3, 32, 32}, g).to(kGpu);
+  const std::vector<int32_t> labels{1, 2, 3, 4};
+  train_step(*net, adam, x, labels, nullptr, {1, 1});
+  const auto named = net->named_parameters();
+  // A gradient with an Inf: named, before the update.
+  Tensor p = named[2].second;
+  Floats gv(size_t(p.numel()), 0.0f);
+  gv[gv.size() / 2] = std::numeric_limits<float>::infinity();
+  p.set_grad(Tensor::from_vector(gv, p.shape(), kGpu));
+  CHECK_THROWS_WITH(check_finite_parameters(*net, true, {2, 9}),
+                    "the gradient of " + named[2].first + " has NaN/Inf at epoch 2, step 9: training stopped (try a smaller --lr)");
+  CHECK_NOTHROW(check_finite_parameters(*net, false));
+  // A NaN weight: named by the parameter check, and it makes the loss NaN (ReLU keeps it).
+  Floats w = named[1].second.to_vector();
+  w[0] = std::numeric_limits<float>::quiet_NaN();
+  Tensor bias = named[1].second;
+  bias.copy_from_host(w.data(), int64_t(w.size()));
+  CHECK_THROWS_WITH(check_finite_parameters(*net, false), named[1].first + " has NaN/Inf after the update: training stopped (try a smaller --lr)");
+  CHECK_THROWS_AS(train_step(*net, adam, x, labels), NonFiniteLossError);
+  CHECK(adam.steps() == 1);
+}
+
 // =================================================================== pooling
 
 TEST_CASE("max_pool2d on the GPU matches the CPU with ties and overlapping windows", "[pool][memcheck]") {
@@ -567,6 +665,9 @@ TEST_CASE("max_pool2d on the GPU matches the CPU with ties and overlapping windo
     Floats x = randn(size_t(n) * c * h * w, g);
     if (ties)
       for (float& v : x) v = float(g.below(3));
+    // Every fifth trial scatters NaNs: a NaN wins its window (the last one), as on the CPU.
+    if (trial % 5 == 4)
+      for (size_t i = g.below(7); i < x.size(); i += 7) x[i] = std::numeric_limits<float>::quiet_NaN();
     Floats y[2], dx[2];
     const Device devs[2] = {kCpu, kGpu};
     Floats dy;
@@ -578,7 +679,7 @@ TEST_CASE("max_pool2d on the GPU matches the CPU with ties and overlapping windo
       y[d] = out.to_vector();
       dx[d] = grad_of(t);
     }
-    CHECK(exact_diff(y[1], y[0]) == "");
+    CHECK(bits_diff(y[1], y[0]) == "");
     const int eff_stride = stride == 0 ? kernel : stride;
     if (eff_stride >= kernel)
       CHECK(exact_diff(dx[1], dx[0]) == "");

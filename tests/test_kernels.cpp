@@ -2,6 +2,7 @@
 // padding 0/1/2, batch 1 and 33), and the numerical properties of the loss and pooling.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/error.hpp"
@@ -143,4 +144,45 @@ TEST_CASE("bad shapes and labels are reported naming the op") {
   CHECK_THROWS_AS(add(Tensor::zeros({2}), Tensor::zeros({3})), ShapeError);
   CHECK_THROWS_AS(reshape(Tensor::zeros({2, 3}), {4, -1}), ShapeError);
   if (!cuda_available()) CHECK_THROWS_AS(Tensor::zeros({2}, Device::cuda()), DeviceError);
+}
+
+TEST_CASE("relu keeps NaN, as PyTorch does, on Inf, -0 and 0 in forward and backward") {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  // PyTorch: relu(x) = clamp_min(x, 0) keeps NaN (and -0); its backward is
+  // threshold_backward(dy, y, 0) = (y <= 0 ? 0 : dy), so a NaN input lets dy through.
+  const std::vector<float> x{nan, inf, -inf, -0.0f, 0.0f, -1.0f, 2.0f, 1e-45f, -1e-45f};
+  const std::vector<float> y{nan, inf, 0.0f, -0.0f, 0.0f, 0.0f, 2.0f, 1e-45f, 0.0f};
+  const std::vector<float> dy{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  const std::vector<float> dx{1, 2, 0, 0, 0, 0, 7, 8, 0};
+  // Repeated past a vector width and an odd tail, so the SIMD loop and its remainder both run.
+  const size_t reps = 37, k = x.size(), n = reps * k;
+  std::vector<float> xs(n), dys(n);
+  for (size_t i = 0; i < n; ++i) xs[i] = x[i % k], dys[i] = dy[i % k];
+  Tensor t = Tensor::from_vector(xs, {int64_t(n)});
+  t.requires_grad_();
+  Tensor r = relu(t);
+  r.backward(Tensor::from_vector(dys, {int64_t(n)}));
+  const std::vector<float> got_y = r.to_vector(), got_dx = t.grad().to_vector();
+  for (size_t i = 0; i < n; ++i) {
+    INFO("x = " << xs[i] << " at " << i);
+    if (std::isnan(y[i % k]))
+      CHECK(std::isnan(got_y[i]));
+    else
+      CHECK(got_y[i] == y[i % k]);
+    CHECK(std::signbit(got_y[i]) == std::signbit(y[i % k]));
+    CHECK(got_dx[i] == dx[i % k]);
+  }
+}
+
+TEST_CASE("max_pool2d keeps a NaN in its window, as PyTorch does") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // One 2x4 plane, two 2x2 windows; the NaN sits in the second, not at its first position.
+  Tensor x = Tensor::from_vector({1, 2, 3, 4, 5, 6, 7, nan}, {1, 1, 2, 4});
+  x.requires_grad_();
+  Tensor y = max_pool2d(x, 2);
+  const std::vector<float> v = y.to_vector();
+  CHECK(v[0] == 6.0f);
+  CHECK(std::isnan(v[1]));
+  y.backward(Tensor::from_vector({1, 1}, {1, 1, 1, 2}));
+  CHECK(x.grad().to_vector()[7] == 1.0f);  // the gradient goes to the NaN that won
 }

@@ -60,6 +60,9 @@ void softmax_cross_entropy_backward_cpu(int n, int classes, const float* probs,
 void fill_cpu(int64_t n, float value, float* y);
 void add_cpu(int64_t n, const float* a, const float* b, float* y);
 
+// ---- all_finite (kernels/cpu/all_finite.cpp): no NaN and no ±Inf among x[0..n) ----
+bool all_finite_cpu(int64_t n, const float* x);
+
 // ---- optimizers (kernels/cpu/optimizers.cpp): update p in place ----
 void adam_step_cpu(const AdamStep& h, int64_t n, float* p, const float* g, float* m, float* v);
 void sgd_step_cpu(const SgdStep& h, int64_t n, float* p, const float* g, float* buf);

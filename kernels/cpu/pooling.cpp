@@ -1,6 +1,7 @@
 // max_pool2d and avg_pool2d (풀링) on the CPU. See docs/pooling.md.
 // x is (n, c, h, w), y is (n, c, oh, ow); windows are kernel x kernel, `stride` apart.
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/cpu/kernels_cpu.hpp"
 
@@ -18,7 +19,9 @@ void max_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y, int3
         for (int i = 0; i < s.kernel; ++i)
           for (int j = 0; j < s.kernel; ++j) {
             int idx = (p * s.stride + i) * s.w + q * s.stride + j;
-            if (xp[idx] > xp[best]) best = idx;  // first maximum wins ties, as in PyTorch
+            // First maximum wins ties; a NaN always wins (the last one), as in PyTorch, so
+            // a NaN is passed on, not hidden.
+            if (xp[idx] > xp[best] || std::isnan(xp[idx])) best = idx;
           }
         int64_t o = (int64_t(plane) * oh + p) * ow + q;
         y[o] = xp[best];

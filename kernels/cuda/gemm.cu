@@ -42,7 +42,7 @@ __device__ __forceinline__ float epilogue(const GemmArgs& g, int row, int col, f
   if (g.beta != 0.0f) v += g.beta * old;  // beta == 0: C may hold garbage (even NaN); never read it
   if (g.ep.bias_row) v += g.ep.bias_row[row];
   if (g.ep.bias_col) v += g.ep.bias_col[col];
-  if (g.ep.relu) v = fmaxf(v, 0.0f);
+  if (g.ep.relu) v = v < 0.0f ? 0.0f : v;  // NaN kept, as in relu.cu
   return v;
 }
 

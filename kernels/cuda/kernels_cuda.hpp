@@ -27,6 +27,10 @@ void fill_cuda(int64_t n, float value, float* y);
 // Sets every byte to 0xFF: float NaN, int32 -1. Used to poison fresh memory in tests.
 void poison_cuda(void* p, size_t bytes);
 void add_cuda(int64_t n, const float* a, const float* b, float* y);
+// ---- all_finite (kernels/cuda/all_finite.cu): *any_nonfinite (one int on the device) is set
+// to 0, then to 1 if any of x[0..n) is NaN or ±Inf. No synchronisation: the caller copies the
+// flag back (one copy can gather the flags of many tensors).
+void all_finite_cuda(int64_t n, const float* x, int32_t* any_nonfinite);
 
 // ---- GEMM (kernels/cuda/gemm.cu): C_b = alpha * op(A_b) * op(B_b) + beta * C_b, row-major,
 // for b in [0, batch), with element strides between the batch's matrices. With

@@ -19,7 +19,7 @@ __global__ void max_pool_forward_kernel(Pool2dShape s, const float* x, float* y,
     for (int i = 0; i < s.kernel; ++i)
       for (int j = 0; j < s.kernel; ++j) {
         const int idx = (p * s.stride + i) * s.w + q * s.stride + j;
-        if (xp[idx] > xp[best]) best = idx;  // first maximum wins ties, as on the CPU
+        if (xp[idx] > xp[best] || isnan(xp[idx])) best = idx;  // ties, NaN: as on the CPU
       }
     y[o] = xp[best];
     argmax[o] = best;

@@ -30,6 +30,7 @@ void copy_cuda(void*, bool, const void*, bool, size_t) { no_cuda("copy_cuda"); }
 void fill_cuda(int64_t, float, float*) { no_cuda("fill_cuda"); }
 void poison_cuda(void*, size_t) { no_cuda("poison_cuda"); }
 void add_cuda(int64_t, const float*, const float*, float*) { no_cuda("add_cuda"); }
+void all_finite_cuda(int64_t, const float*, int32_t*) { no_cuda("all_finite_cuda"); }
 void gemm_cuda(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int, const GemmBatch&) { no_cuda("gemm_cuda"); }
 void gemm_cublas(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int) { no_cuda("gemm_cublas"); }
 void conv2d_forward_cuda(const Conv2dShape&, const float*, const float*, const float*, float*) { no_cuda("conv2d_forward_cuda"); }
