@@ -125,6 +125,10 @@ thread_local StackPool t_stacks;
 
 enum class State { Runnable, AtBarrier, AtShuffle, Exited };
 
+// Thrown out of __syncthreads or a shuffle in the threads of a block that failed, so that each
+// unwinds its own stack (Boost's forced unwind would do it too, unseen by AddressSanitizer).
+struct GiveUp : std::exception {};
+
 struct Thread {
   ThreadCoords coords;
   int linear = 0;  // x + y*bx + z*bx*by
@@ -134,6 +138,8 @@ struct Thread {
   unsigned mask = 0;    // the shuffle it waits in
   int src_lane = 0;
   uint64_t value = 0, result = 0;
+  bool started = false;  // has run; stopping it then means unwinding its stack
+  bool give_up = false;  // the block failed: leave the barrier by throwing GiveUp
   ctx::fiber fiber;      // the CUDA thread
   ctx::fiber scheduler;  // where it returns to when it waits
   FiberStack stack;      // for AddressSanitizer
@@ -194,6 +200,7 @@ class FiberBlock {
       t.linear = i;
       t.state = State::Runnable;
       t.barriers = 0;
+      t.started = t.give_up = false;
       t.fiber = ctx::fiber(std::allocator_arg, PooledStack{&t}, [this, &t](ctx::fiber&& back) { return body(t, std::move(back)); });
     }
     std::vector<int> order;
@@ -219,8 +226,10 @@ class FiberBlock {
   ctx::fiber body(Thread& t, ctx::fiber&& back) {
     asan_finish_switch(nullptr, &t_scheduler_stack);
     t.scheduler = std::move(back);
+    t.started = true;
     try {
       (*k_.body)();
+    } catch (const GiveUp&) {
     } catch (const std::exception& e) {  // Boost's forced unwind is no std::exception: it passes
       error_ = "thread " + str(t.coords.thread_idx) + " threw: " + e.what();
     }
@@ -329,9 +338,16 @@ class FiberBlock {
     return "";
   }
 
-  // Destroying a waiting fiber unwinds its stack.
+  // Every thread still inside the kernel leaves it by an exception; one that never ran is
+  // destroyed (Boost unwinds it).
   std::string abandon() {
-    for (Thread& t : threads_) t.fiber = ctx::fiber();
+    for (Thread& t : threads_) {
+      if (t.started && t.state != State::Exited) {
+        t.give_up = true;
+        resume(t);
+      }
+      t.fiber = ctx::fiber();
+    }
     return error_;
   }
 
@@ -357,6 +373,7 @@ void wait_here(Thread& t) {
   asan_start_switch(&fake, t_scheduler_stack);
   t.scheduler = std::move(t.scheduler).resume();
   asan_finish_switch(fake, &t_scheduler_stack);
+  if (t.give_up) throw GiveUp();
 }
 
 // ---------------------------------------------------------------- plain blocks
