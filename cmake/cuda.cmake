@@ -40,7 +40,7 @@ set(DLCRAFT_CUDA_KERNELS runtime.cu gemm.cu conv2d.cu linear.cu relu.cu pooling.
     softmax_cross_entropy.cu optimizers.cu augment.cu)
 list(TRANSFORM DLCRAFT_CUDA_KERNELS PREPEND ${PROJECT_SOURCE_DIR}/kernels/cuda/)
 
-set(DLCRAFT_CUDA_EMU_SOURCES scheduler.cpp worker_pool.cpp runtime_api.cpp)
+set(DLCRAFT_CUDA_EMU_SOURCES scheduler.cpp shared_memory.cpp worker_pool.cpp runtime_api.cpp)
 list(TRANSFORM DLCRAFT_CUDA_EMU_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/kernels/cuda/emu/)
 
 if(DLCRAFT_CUDA_EMU)

@@ -12,7 +12,6 @@
 // memory, or as results that change with DLCRAFT_EMU_ORDER.
 #include "kernels/cuda/emu/scheduler.hpp"
 
-#include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,12 +28,8 @@
 #include <vector>
 
 #include "kernels/cuda/emu/asan_fibers.hpp"
+#include "kernels/cuda/emu/shared_memory.hpp"
 #include "kernels/cuda/emu/worker_pool.hpp"
-
-// The linker's bounds of the section that holds every __shared__ variable, as laid out in the
-// program's thread-local storage image (weak: a program without any has none).
-extern "C" char __start_dlcraft_emu_shared[] __attribute__((weak));
-extern "C" char __stop_dlcraft_emu_shared[] __attribute__((weak));
 
 namespace dlcraft {
 namespace emu {
@@ -397,57 +392,6 @@ void run_plain_block(const Kernel& k, int64_t b, std::vector<int>& order) {
     (*k.body)();
   }
   current = nullptr;
-}
-
-// This OS thread's copy of the __shared__ section: where the thread-local storage of the
-// module that holds it starts for this thread (glibc's dl_iterate_phdr tells), plus the
-// section's offset in that module's TLS image.
-char* find_my_shared() {
-  struct Search {
-    uintptr_t image;
-    char* mine;
-  } search{reinterpret_cast<uintptr_t>(__start_dlcraft_emu_shared), nullptr};
-  dl_iterate_phdr(
-      [](dl_phdr_info* info, size_t, void* data) {
-        auto* s = static_cast<Search*>(data);
-        for (int i = 0; i < info->dlpi_phnum; ++i) {
-          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-          const uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
-          if (ph.p_type == PT_TLS && s->image >= begin && s->image < begin + ph.p_memsz && info->dlpi_tls_data) {
-            s->mine = static_cast<char*>(info->dlpi_tls_data) + (s->image - begin);
-            return 1;
-          }
-        }
-        return 0;
-      },
-      &search);
-  if (!search.mine) throw std::runtime_error("dlcraft emulator: cannot find this thread's __shared__ memory");
-  return search.mine;
-}
-
-struct SharedMemory {
-  char* begin = nullptr;
-  size_t bytes = 0;
-};
-
-SharedMemory my_shared() {
-  static thread_local SharedMemory mine = [] {
-    if (!__start_dlcraft_emu_shared) return SharedMemory{};
-    return SharedMemory{find_my_shared(), size_t(__stop_dlcraft_emu_shared - __start_dlcraft_emu_shared)};
-  }();
-  return mine;
-}
-
-void poison_shared() {
-  const SharedMemory m = my_shared();
-  if (m.bytes) std::memset(m.begin, 0xFF, m.bytes);
-}
-
-bool shared_untouched() {
-  const SharedMemory m = my_shared();
-  for (size_t i = 0; i < m.bytes; ++i)
-    if (m.begin[i] != char(0xFF)) return false;
-  return true;
 }
 
 std::string check_config(Dim3 grid, Dim3 block) {
