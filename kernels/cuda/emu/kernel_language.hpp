@@ -19,7 +19,7 @@
 
 // __shared__ variables are thread_local statics, all in one named section: each OS thread
 // running blocks has its own copy, which it fills with 0xFF bytes (NaN as float) before each
-// block, so a read before any thread of the block wrote shows up as NaN. (scheduler.cpp)
+// block, so a read before any thread of the block wrote shows up as NaN. (shared_memory.cpp)
 #define __shared__ static thread_local __attribute__((section("dlcraft_emu_shared")))
 
 // The built-in variables of the running CUDA thread.
