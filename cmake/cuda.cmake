@@ -2,10 +2,31 @@
 # ON requires one; OFF (or AUTO without nvcc) links kernels/cuda/stubs.cpp, whose functions
 # throw "built without CUDA". cuDNN (+ cuBLAS) is optional on top: found -> kernels/cuda/vendor.cu,
 # else kernels/cuda/vendor_stubs.cpp.
+# EMU compiles the same .cu files as C++ against kernels/cuda/emu/ (the CUDA runtime and kernel
+# language on the CPU, Boost.Context fibers for the threads): the "cuda" device then works
+# without a GPU. No cuDNN/cuBLAS there. See docs/cuda.md, "Running the kernels without a GPU".
 option(DLCRAFT_CUDA_WERROR "Compile CUDA kernels with nvcc --Werror=all-warnings" ON)
+
+# EMU: .cu files compile as C++ (CMake adds -x c++); #pragma unroll and the unsigned threadIdx
+# compared with an int are no warnings there, as under nvcc.
+function(dlcraft_emu_sources)
+  set_source_files_properties(${ARGN} DIRECTORY ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}
+                              PROPERTIES LANGUAGE CXX COMPILE_OPTIONS "-Wno-unknown-pragmas;-Wno-sign-compare")
+endfunction()
+# EMU: a target whose .cu files include <cuda_runtime.h> gets the emulated one.
+function(dlcraft_emu_target target)
+  target_include_directories(${target} BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/kernels/cuda/emu)
+  target_link_libraries(${target} PRIVATE Boost::context)
+endfunction()
+
 set(DLCRAFT_WITH_CUDA OFF)
 set(DLCRAFT_WITH_CUDNN OFF)
-if(NOT DLCRAFT_CUDA STREQUAL "OFF")
+set(DLCRAFT_CUDA_EMU OFF)
+if(DLCRAFT_CUDA STREQUAL "EMU")
+  set(DLCRAFT_WITH_CUDA ON)
+  set(DLCRAFT_CUDA_EMU ON)
+  find_package(Boost 1.66 CONFIG REQUIRED COMPONENTS context)  # Debian: libboost-context-dev
+elseif(NOT DLCRAFT_CUDA STREQUAL "OFF")
   include(CheckLanguage)
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
@@ -19,7 +40,14 @@ set(DLCRAFT_CUDA_KERNELS runtime.cu gemm.cu conv2d.cu linear.cu relu.cu pooling.
     softmax_cross_entropy.cu optimizers.cu augment.cu all_finite.cu)
 list(TRANSFORM DLCRAFT_CUDA_KERNELS PREPEND ${PROJECT_SOURCE_DIR}/kernels/cuda/)
 
-if(DLCRAFT_WITH_CUDA)
+set(DLCRAFT_CUDA_EMU_SOURCES scheduler.cpp shared_memory.cpp worker_pool.cpp runtime_api.cpp)
+list(TRANSFORM DLCRAFT_CUDA_EMU_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/kernels/cuda/emu/)
+
+if(DLCRAFT_CUDA_EMU)
+  set(DLCRAFT_CUDA_SOURCES ${DLCRAFT_CUDA_KERNELS} ${DLCRAFT_CUDA_EMU_SOURCES}
+      ${PROJECT_SOURCE_DIR}/kernels/cuda/vendor_stubs.cpp)
+  dlcraft_emu_sources(${DLCRAFT_CUDA_KERNELS})
+elseif(DLCRAFT_WITH_CUDA)
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
     set(CMAKE_CUDA_ARCHITECTURES 90)  # H100/H200: sm_90 code plus compute_90 PTX
   endif()
@@ -46,9 +74,18 @@ if(DLCRAFT_WITH_CUDA)
 else()
   set(DLCRAFT_CUDA_SOURCES ${PROJECT_SOURCE_DIR}/kernels/cuda/stubs.cpp)
 endif()
-message(STATUS "dlcraft: CUDA backend ${DLCRAFT_WITH_CUDA}, cuDNN/cuBLAS backend ${DLCRAFT_WITH_CUDNN} ${DLCRAFT_CUDNN_VERSION}")
+if(DLCRAFT_CUDA_EMU)
+  message(STATUS "dlcraft: CUDA backend EMU (kernels emulated on the CPU), no cuDNN/cuBLAS")
+else()
+  message(STATUS "dlcraft: CUDA backend ${DLCRAFT_WITH_CUDA}, cuDNN/cuBLAS backend ${DLCRAFT_WITH_CUDNN} ${DLCRAFT_CUDNN_VERSION}")
+endif()
 
 function(dlcraft_configure_cuda_target target)
+  if(DLCRAFT_CUDA_EMU)
+    dlcraft_emu_target(${target})
+    target_compile_definitions(${target} PRIVATE DLCRAFT_CUDA_ARCHS="EMU")
+    return()
+  endif()
   if(NOT DLCRAFT_WITH_CUDA)
     return()
   endif()

@@ -24,8 +24,7 @@ __global__ void all_finite_kernel(int64_t n, const float* x, int32_t* any_nonfin
 void all_finite_cuda(int64_t n, const float* x, int32_t* any_nonfinite) {
   cuda_check(cudaMemsetAsync(any_nonfinite, 0, sizeof(int32_t), dlcraft_stream()), "all_finite_cuda");
   if (n == 0) return;
-  all_finite_kernel<<<grid_for(n), 256, 0, dlcraft_stream()>>>(n, x, any_nonfinite);
-  check_launch("all_finite_cuda");
+  launch("all_finite_cuda", all_finite_kernel, grid_for(n), 256, n, x, any_nonfinite);
 }
 
 }  // namespace dlcraft

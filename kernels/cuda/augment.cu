@@ -34,8 +34,7 @@ __global__ void augment_kernel(AugmentParams a, const uint8_t* images, const int
 
 void augment_batch_cuda(const AugmentParams& a, const uint8_t* images, const int64_t* indices, int count, float* out) {
   if (count == 0) return;
-  augment_kernel<<<grid_for(int64_t(count) * 3072), 256, 0, dlcraft_stream()>>>(a, images, indices, count, out);
-  check_launch("augment_batch_cuda");
+  launch("augment_batch_cuda", augment_kernel, grid_for(int64_t(count) * 3072), 256, a, images, indices, count, out);
 }
 
 }  // namespace dlcraft

@@ -85,8 +85,7 @@ int images_per_chunk(const Conv2dShape& s) {
 
 void im2col(const Conv2dShape& s, const float* x, int chunk, float* col) {
   const int64_t total = int64_t(chunk) * s.c * s.r * s.s * s.out_h() * s.out_w();
-  im2col_kernel<<<grid_for(total), 256, 0, dlcraft_stream()>>>(s, x, chunk, col);
-  check_launch("conv2d im2col");
+  launch("conv2d im2col", im2col_kernel, grid_for(total), 256, s, x, chunk, col);
 }
 
 }  // namespace
@@ -114,8 +113,7 @@ void conv2d_backward_input_cuda(const Conv2dShape& s, const float* dy, const flo
     GemmBatch batch{count, 0, int64_t(s.k) * P, int64_t(CRS) * P, false};
     gemm_cuda_ex(true, false, CRS, P, s.k, 1.0f, w, CRS, dy + int64_t(n0) * s.k * P, P, 0.0f, dcolp, P, batch, {});
     const int64_t total = int64_t(count) * s.c * s.h * s.w;
-    col2im_kernel<<<grid_for(total), 256, 0, dlcraft_stream()>>>(s, dcolp, count, dx + int64_t(n0) * s.c * s.h * s.w);
-    check_launch("conv2d col2im");
+    launch("conv2d col2im", col2im_kernel, grid_for(total), 256, s, dcolp, count, dx + int64_t(n0) * s.c * s.h * s.w);
   }
 }
 
@@ -133,8 +131,7 @@ void conv2d_backward_weight_cuda(const Conv2dShape& s, const float* x, const flo
                  n0 == 0 ? 0.0f : 1.0f, dw, CRS, batch, {});
   }
   if (db && s.k > 0) {
-    conv_bias_grad_kernel<<<s.k, 256, 0, dlcraft_stream()>>>(s, dy, db);
-    check_launch("conv2d bias gradient");
+    launch("conv2d bias gradient", conv_bias_grad_kernel, s.k, 256, s, dy, db);
   }
 }
 

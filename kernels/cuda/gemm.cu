@@ -170,8 +170,7 @@ void gemm_cuda_ex(bool trans_a, bool trans_b, int m, int n, int k, float alpha, 
   }
   if (bsplit * ksplit == 1 && !batch.sum_batches) {
     dim3 grid(tiles.x, tiles.y, batch.batch);
-    gemm_tiled_kernel<<<grid, THREADS, 0, dlcraft_stream()>>>(g);
-    check_launch("gemm_cuda");
+    launch("gemm_cuda", gemm_tiled_kernel, grid, THREADS, g);
     return;
   }
   g.partial = true;
@@ -184,10 +183,8 @@ void gemm_cuda_ex(bool trans_a, bool trans_b, int m, int n, int k, float alpha, 
   GemmArgs gp = g;
   gp.c = static_cast<float*>(ws.data());
   dim3 grid(tiles.x, tiles.y, slices);
-  gemm_tiled_kernel<<<grid, THREADS, 0, dlcraft_stream()>>>(gp);
-  check_launch("gemm_cuda (split)");
-  gemm_reduce_kernel<<<grid_for(int64_t(m) * n), 256, 0, dlcraft_stream()>>>(g, gp.c, slices, c);
-  check_launch("gemm_cuda (split reduce)");
+  launch("gemm_cuda (split)", gemm_tiled_kernel, grid, THREADS, gp);
+  launch("gemm_cuda (split reduce)", gemm_reduce_kernel, grid_for(int64_t(m) * n), 256, g, gp.c, slices, c);
 }
 
 void gemm_cuda(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,

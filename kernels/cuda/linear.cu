@@ -24,13 +24,11 @@ __global__ void add_bias_cols_kernel(int n, int out, const float* b, float* y) {
 
 void column_sum_cuda(int n, int out, const float* dy, float* db) {
   if (out == 0) return;
-  column_sum_kernel<<<(out + 255) / 256, 256, 0, dlcraft_stream()>>>(n, out, dy, db);
-  check_launch("linear bias gradient");
+  launch("linear bias gradient", column_sum_kernel, (out + 255) / 256, 256, n, out, dy, db);
 }
 
 void add_bias_cols_cuda(int n, int out, const float* b, float* y) {
-  add_bias_cols_kernel<<<grid_for(int64_t(n) * out), 256, 0, dlcraft_stream()>>>(n, out, b, y);
-  check_launch("linear bias");
+  launch("linear bias", add_bias_cols_kernel, grid_for(int64_t(n) * out), 256, n, out, b, y);
 }
 
 void linear_forward_cuda(const LinearShape& s, const float* x, const float* w, const float* b, float* y) {

@@ -53,14 +53,12 @@ void adam_step_cuda(const AdamStep& h, const ParamSlices& t) {
   // The same scalar arithmetic as kernels/cpu/optimizers.cpp, done once on the host.
   const double bc1 = 1.0 - std::pow(double(h.beta1), double(h.step));
   const double bc2 = 1.0 - std::pow(double(h.beta2), double(h.step));
-  adam_kernel<<<grid_for_table(t), 256, 0, dlcraft_stream()>>>(h, float(h.lr / bc1), float(1.0 / std::sqrt(bc2)), t);
-  check_launch("adam_step_cuda");
+  launch("adam_step_cuda", adam_kernel, grid_for_table(t), 256, h, float(h.lr / bc1), float(1.0 / std::sqrt(bc2)), t);
 }
 
 void sgd_step_cuda(const SgdStep& h, const ParamSlices& t) {
   if (t.count == 0) return;
-  sgd_kernel<<<grid_for_table(t), 256, 0, dlcraft_stream()>>>(h, t);
-  check_launch("sgd_step_cuda");
+  launch("sgd_step_cuda", sgd_kernel, grid_for_table(t), 256, h, t);
 }
 
 }  // namespace dlcraft

@@ -87,26 +87,22 @@ __global__ void avg_pool_backward_kernel(Pool2dShape s, const float* dy, float* 
 
 void max_pool2d_forward_cuda(const Pool2dShape& s, const float* x, float* y, int32_t* argmax) {
   const int64_t total = int64_t(s.n) * s.c * s.out_h() * s.out_w();
-  max_pool_forward_kernel<<<grid_for(total), 256, 0, dlcraft_stream()>>>(s, x, y, argmax);
-  check_launch("max_pool2d_forward_cuda");
+  launch("max_pool2d_forward_cuda", max_pool_forward_kernel, grid_for(total), 256, s, x, y, argmax);
 }
 
 void max_pool2d_backward_cuda(const Pool2dShape& s, const float* dy, const int32_t* argmax, float* dx) {
   const int64_t total = int64_t(s.n) * s.c * s.h * s.w;
-  max_pool_backward_kernel<<<grid_for(total), 256, 0, dlcraft_stream()>>>(s, dy, argmax, dx);
-  check_launch("max_pool2d_backward_cuda");
+  launch("max_pool2d_backward_cuda", max_pool_backward_kernel, grid_for(total), 256, s, dy, argmax, dx);
 }
 
 void avg_pool2d_forward_cuda(const Pool2dShape& s, const float* x, float* y) {
   const int64_t total = int64_t(s.n) * s.c * s.out_h() * s.out_w();
-  avg_pool_forward_kernel<<<grid_for(total), 256, 0, dlcraft_stream()>>>(s, x, y);
-  check_launch("avg_pool2d_forward_cuda");
+  launch("avg_pool2d_forward_cuda", avg_pool_forward_kernel, grid_for(total), 256, s, x, y);
 }
 
 void avg_pool2d_backward_cuda(const Pool2dShape& s, const float* dy, float* dx) {
   const int64_t total = int64_t(s.n) * s.c * s.h * s.w;
-  avg_pool_backward_kernel<<<grid_for(total), 256, 0, dlcraft_stream()>>>(s, dy, dx);
-  check_launch("avg_pool2d_backward_cuda");
+  launch("avg_pool2d_backward_cuda", avg_pool_backward_kernel, grid_for(total), 256, s, dy, dx);
 }
 
 }  // namespace dlcraft

@@ -19,14 +19,12 @@ __global__ void relu_backward_kernel(int64_t n, const float* x, const float* dy,
 
 void relu_forward_cuda(int64_t n, const float* x, float* y) {
   if (n == 0) return;
-  relu_forward_kernel<<<grid_for(n), 256, 0, dlcraft_stream()>>>(n, x, y);
-  check_launch("relu_forward_cuda");
+  launch("relu_forward_cuda", relu_forward_kernel, grid_for(n), 256, n, x, y);
 }
 
 void relu_backward_cuda(int64_t n, const float* x, const float* dy, float* dx) {
   if (n == 0) return;
-  relu_backward_kernel<<<grid_for(n), 256, 0, dlcraft_stream()>>>(n, x, dy, dx);
-  check_launch("relu_backward_cuda");
+  launch("relu_backward_cuda", relu_backward_kernel, grid_for(n), 256, n, x, dy, dx);
 }
 
 }  // namespace dlcraft

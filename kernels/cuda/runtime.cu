@@ -96,8 +96,7 @@ __global__ void add_kernel(int64_t n, const float* a, const float* b, float* y) 
 
 void fill_cuda(int64_t n, float value, float* y) {
   if (n == 0) return;
-  fill_kernel<<<grid_for(n), 256, 0, dlcraft_stream()>>>(n, value, y);
-  check_launch("fill_cuda");
+  launch("fill_cuda", fill_kernel, grid_for(n), 256, n, value, y);
 }
 
 void poison_cuda(void* p, size_t bytes) {
@@ -106,8 +105,7 @@ void poison_cuda(void* p, size_t bytes) {
 
 void add_cuda(int64_t n, const float* a, const float* b, float* y) {
   if (n == 0) return;
-  add_kernel<<<grid_for(n), 256, 0, dlcraft_stream()>>>(n, a, b, y);
-  check_launch("add_cuda");
+  launch("add_cuda", add_kernel, grid_for(n), 256, n, a, b, y);
 }
 
 std::string cuda_build_info() {

@@ -79,20 +79,16 @@ __global__ void count_correct_kernel(int n, int classes, const float* logits, co
 
 void softmax_cross_entropy_forward_cuda(int n, int classes, const float* logits, const int32_t* labels,
                                         float* probs, float* loss) {
-  softmax_xent_forward_kernel<<<1, kThreads, 0, dlcraft_stream()>>>(n, classes, logits, labels, probs, loss);
-  check_launch("softmax_cross_entropy_forward_cuda");
+  launch("softmax_cross_entropy_forward_cuda", softmax_xent_forward_kernel, 1, kThreads, n, classes, logits, labels, probs, loss);
 }
 
 void softmax_cross_entropy_backward_cuda(int n, int classes, const float* probs, const int32_t* labels,
                                          const float* dloss, float* dlogits) {
-  softmax_xent_backward_kernel<<<grid_for(int64_t(n) * classes), 256, 0, dlcraft_stream()>>>(
-      n, classes, probs, labels, dloss, dlogits);
-  check_launch("softmax_cross_entropy_backward_cuda");
+  launch("softmax_cross_entropy_backward_cuda", softmax_xent_backward_kernel, grid_for(int64_t(n) * classes), 256, n, classes, probs, labels, dloss, dlogits);
 }
 
 void count_correct_cuda(int n, int classes, const float* logits, const int32_t* labels, int32_t* count) {
-  count_correct_kernel<<<1, kThreads, 0, dlcraft_stream()>>>(n, classes, logits, labels, count);
-  check_launch("count_correct_cuda");
+  launch("count_correct_cuda", count_correct_kernel, 1, kThreads, n, classes, logits, labels, count);
 }
 
 }  // namespace dlcraft
