@@ -103,3 +103,7 @@ inline int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t max(int64_t a, int64_t b) { return a > b ? a : b; }
 inline float min(float a, float b) { return fminf(a, b); }
 inline float max(float a, float b) { return fmaxf(a, b); }
+// CUDA's isnan/isinf/isfinite are global device functions; <cmath> has them in std:: only.
+using std::isfinite;
+using std::isinf;
+using std::isnan;
