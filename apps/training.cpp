@@ -31,17 +31,27 @@ DivergenceError::DivergenceError(const std::string& subject, StepPosition at, st
 NonFiniteLossError::NonFiniteLossError(int64_t epoch, int64_t step, float loss)
     : DivergenceError("loss is " + std::to_string(loss), {epoch, step}) {}
 
-void check_finite_parameters(const Module& model, bool gradients, StepPosition at) {
-  const auto params = model.named_parameters();
+namespace {
+// Starts the check of every parameter (or every gradient) of the model; see NonfiniteCheck.
+NonfiniteCheck start_parameter_check(const Module& model, bool gradients) {
   std::vector<Tensor> tensors;
-  tensors.reserve(params.size());
-  for (const auto& [name, p] : params) tensors.push_back(gradients ? p.grad() : p);
-  const int64_t bad = first_nonfinite(tensors);
+  for (const auto& [name, p] : model.named_parameters()) tensors.push_back(gradients ? p.grad() : p);
+  return NonfiniteCheck(tensors);
+}
+
+void throw_if_nonfinite(NonfiniteCheck& check, const Module& model, bool gradients, StepPosition at) {
+  const int64_t bad = check.result();
   if (bad < 0) return;
-  const std::string& name = params[size_t(bad)].first;
+  const std::string name = model.named_parameters()[size_t(bad)].first;
   if (gradients)
     throw DivergenceError("the gradient of " + name + " has NaN/Inf", at, name);
   throw DivergenceError(name + " has NaN/Inf after the update", at, name);
+}
+}  // namespace
+
+void check_finite_parameters(const Module& model, bool gradients, StepPosition at) {
+  NonfiniteCheck check = start_parameter_check(model, gradients);
+  throw_if_nonfinite(check, model, gradients, at);
 }
 
 float train_step(Module& model, Optimizer& optimizer, const Tensor& input,
@@ -52,12 +62,17 @@ float train_step(Module& model, Optimizer& optimizer, const Tensor& input,
   loss.backward();
   // The guard: nothing non-finite reaches the update, and an update that overflows is caught
   // in the same step, so the weights a caller saves after a step that returned are finite.
+  // On a GPU each check is queued before a wait the step makes anyway (reading the loss, then
+  // the count of correct rows), so the guard adds no wait of its own.
+  NonfiniteCheck gradients = start_parameter_check(model, /*gradients=*/true);
   const float value = loss.item();
   if (!std::isfinite(value)) throw NonFiniteLossError(at.epoch, at.step, value);
-  check_finite_parameters(model, /*gradients=*/true, at);
+  throw_if_nonfinite(gradients, model, /*gradients=*/true, at);
   optimizer.step();
-  check_finite_parameters(model, /*gradients=*/false, at);
-  if (correct) *correct += count_correct(logits, labels);
+  NonfiniteCheck parameters = start_parameter_check(model, /*gradients=*/false);
+  const int64_t hits = correct ? count_correct(logits, labels) : 0;
+  throw_if_nonfinite(parameters, model, /*gradients=*/false, at);
+  if (correct) *correct += hits;
   return value;
 }
 

@@ -3,6 +3,7 @@
 // `who` names the caller in shape errors, e.g. "fc1 (Linear)".
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,5 +55,20 @@ bool all_finite(const Tensor& x);
 // (undefined tensors are skipped). One pass per tensor on its device; GPU tensors share one
 // copy back, so checking all of a model's parameters costs one synchronisation.
 int64_t first_nonfinite(const std::vector<Tensor>& xs);
+
+// first_nonfinite in two halves, so the check rides on a wait the caller makes anyway: start
+// queues the GPU kernels (CPU tensors are checked at once) and returns; result() copies the
+// flags back. Between the two, anything that waits for the stream (loss.item(), a count read
+// back) also waits for the flags, so result() finds them ready. (apps/training.cpp)
+class NonfiniteCheck {
+ public:
+  explicit NonfiniteCheck(const std::vector<Tensor>& xs);
+  int64_t result();  // as first_nonfinite(xs)
+
+ private:
+  int64_t first_cpu_ = -1;
+  std::vector<int64_t> on_gpu_;        // indices into xs of the GPU tensors
+  std::shared_ptr<class Buffer> flags_;  // one int32 per GPU tensor, on their device
+};
 
 }  // namespace dlcraft

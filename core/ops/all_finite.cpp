@@ -15,35 +15,39 @@ bool all_finite(const Tensor& x) {
   return first_nonfinite({x}) < 0;
 }
 
-int64_t first_nonfinite(const std::vector<Tensor>& xs) {
+int64_t first_nonfinite(const std::vector<Tensor>& xs) { return NonfiniteCheck(xs).result(); }
+
+NonfiniteCheck::NonfiniteCheck(const std::vector<Tensor>& xs) {
   // CPU tensors are checked in order, stopping at the first bad one. GPU tensors each get one
-  // launch writing their own flag into one buffer, and one copy brings all the flags back:
-  // one synchronisation however many tensors there are.
-  std::vector<int64_t> on_gpu;
-  int64_t first = -1;
+  // launch writing their own flag into one buffer; result() brings all the flags back with
+  // one copy: one synchronisation however many tensors there are.
+  std::vector<Tensor> gpu_tensors;
   for (int64_t i = 0; i < int64_t(xs.size()); ++i) {
     const Tensor& x = xs[size_t(i)];
     if (!x.defined()) continue;
     if (x.device().is_cuda()) {
-      on_gpu.push_back(i);
-    } else if (first < 0 && !all_finite_cpu(x.numel(), x.data())) {
-      first = i;
+      on_gpu_.push_back(i);
+      gpu_tensors.push_back(x);
+    } else if (first_cpu_ < 0 && !all_finite_cpu(x.numel(), x.data())) {
+      first_cpu_ = i;
     }
   }
-  if (on_gpu.empty()) return first;
-  std::vector<Tensor> gpu_tensors;
-  for (int64_t i : on_gpu) gpu_tensors.push_back(xs[size_t(i)]);
+  if (gpu_tensors.empty()) return;
   check_same_device(gpu_tensors, "first_nonfinite");
-  const Device d = gpu_tensors.front().device();
-  Buffer flags(d, sizeof(int32_t) * on_gpu.size());
-  auto* f = static_cast<int32_t*>(flags.data());
+  flags_ = std::make_shared<Buffer>(gpu_tensors.front().device(), sizeof(int32_t) * on_gpu_.size());
+  auto* f = static_cast<int32_t*>(flags_->data());
   for (size_t k = 0; k < gpu_tensors.size(); ++k)
     all_finite_cuda(gpu_tensors[k].numel(), gpu_tensors[k].data(), f + k);
-  std::vector<int32_t> host(on_gpu.size());
-  copy_bytes(host.data(), Device::cpu(), f, d, sizeof(int32_t) * host.size());
+}
+
+int64_t NonfiniteCheck::result() {
+  int64_t first = first_cpu_;
+  if (!flags_) return first;
+  std::vector<int32_t> host(on_gpu_.size());
+  copy_bytes(host.data(), Device::cpu(), flags_->data(), flags_->device(), sizeof(int32_t) * host.size());
   for (size_t k = 0; k < host.size(); ++k) {
     if (host[k]) {
-      first = first < 0 ? on_gpu[k] : std::min(first, on_gpu[k]);
+      first = first < 0 ? on_gpu_[k] : std::min(first, on_gpu_[k]);
       break;
     }
   }
