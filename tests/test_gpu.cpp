@@ -85,38 +85,33 @@ double rel_err(const Floats& got, const Floats& ref) {
   return err / std::max(max_abs(ref), 1e-3);
 }
 
-// "" when equal element for element; else how many differ and the first one.
-std::string exact_diff(const Floats& got, const Floats& ref) {
+// "" when `same` holds element for element; else how many differ and the first one.
+template <typename Same>
+std::string diff_where(const Floats& got, const Floats& ref, Same same, const char* how) {
   if (got.size() != ref.size())
     return "sizes differ: " + std::to_string(got.size()) + " vs " + std::to_string(ref.size());
   size_t count = 0, first = 0;
   for (size_t i = 0; i < got.size(); ++i)
-    if (!(got[i] == ref[i])) {
+    if (!same(got[i], ref[i])) {
       if (count == 0) first = i;
       ++count;
     }
   if (count == 0) return "";
   std::ostringstream s;
-  s << count << " of " << got.size() << " elements differ; first at " << first << ": " << got[first]
-    << " vs " << ref[first];
+  s << count << " of " << got.size() << " elements differ" << how << "; first at " << first << ": "
+    << got[first] << " vs " << ref[first];
   return s.str();
 }
 
-// Like exact_diff, but bit for bit: NaN must meet NaN (same payload), -0 must meet -0.
+// Equal as numbers (-0 == 0; NaN never equal).
+std::string exact_diff(const Floats& got, const Floats& ref) {
+  return diff_where(got, ref, [](float a, float b) { return a == b; }, "");
+}
+
+// Bit for bit: NaN must meet NaN (same payload), -0 must meet -0.
 std::string bits_diff(const Floats& got, const Floats& ref) {
-  if (got.size() != ref.size())
-    return "sizes differ: " + std::to_string(got.size()) + " vs " + std::to_string(ref.size());
-  size_t count = 0, first = 0;
-  for (size_t i = 0; i < got.size(); ++i)
-    if (std::memcmp(&got[i], &ref[i], sizeof(float)) != 0) {
-      if (count == 0) first = i;
-      ++count;
-    }
-  if (count == 0) return "";
-  std::ostringstream s;
-  s << count << " of " << got.size() << " elements differ in their bits; first at " << first << ": "
-    << got[first] << " vs " << ref[first];
-  return s.str();
+  return diff_where(got, ref, [](float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; },
+                    " in their bits");
 }
 
 // Tolerance for a float32 result summed over `k` products.
@@ -533,6 +528,16 @@ TEST_CASE("linear on the GPU matches the CPU", "[linear][memcheck]") {
 
 // =================================================================== element-wise
 
+// relu(x) and its input gradient for upstream dy, computed on `device`.
+void relu_forward_backward(const Floats& x, const Floats& dy, Device device, Floats& y, Floats& dx) {
+  const int64_t n = int64_t(x.size());
+  Tensor t = leaf(x, {n}, device);
+  Tensor r = relu(t);
+  r.backward(Tensor::from_vector(dy, {n}, device));
+  y = r.to_vector();
+  dx = grad_of(t);
+}
+
 TEST_CASE("relu and add on the GPU match the CPU exactly", "[elementwise][memcheck]") {
   Generator g(10);
   for (int64_t n : {int64_t(1), int64_t(7), int64_t(1000003)}) {
@@ -542,11 +547,7 @@ TEST_CASE("relu and add on the GPU match the CPU exactly", "[elementwise][memche
     Floats y[2], dx[2], s[2], da[2], db[2], res[2];
     const Device devs[2] = {kCpu, kGpu};
     for (int d = 0; d < 2; ++d) {
-      Tensor t = leaf(x, {n}, devs[d]);
-      Tensor r = relu(t);
-      r.backward(Tensor::from_vector(dy, {n}, devs[d]));
-      y[d] = r.to_vector();
-      dx[d] = grad_of(t);
+      relu_forward_backward(x, dy, devs[d], y[d], dx[d]);
 
       Tensor a = leaf(x, {n}, devs[d]), b = leaf(x2, {n}, devs[d]);
       Tensor sum = add(a, b);
@@ -580,13 +581,7 @@ TEST_CASE("relu keeps NaN, Inf and -0 on the GPU as on the CPU, bit for bit", "[
     for (size_t i = 0; i < x.size(); i += 3) x[i] = special[(i / 3) % 5];
     Floats y[2], dx[2];
     const Device devs[2] = {kCpu, kGpu};
-    for (int d = 0; d < 2; ++d) {
-      Tensor t = leaf(x, {n}, devs[d]);
-      Tensor r = relu(t);
-      r.backward(Tensor::from_vector(dy, {n}, devs[d]));
-      y[d] = r.to_vector();
-      dx[d] = grad_of(t);
-    }
+    for (int d = 0; d < 2; ++d) relu_forward_backward(x, dy, devs[d], y[d], dx[d]);
     CHECK(bits_diff(y[1], y[0]) == "");
     CHECK(bits_diff(dx[1], dx[0]) == "");
     CHECK(std::isnan(y[1][0]));
