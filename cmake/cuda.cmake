@@ -36,9 +36,9 @@ elseif(NOT DLCRAFT_CUDA STREQUAL "OFF")
   endif()
 endif()
 
-set(DLCRAFT_CUDA_KERNELS runtime.cu gemm.cu conv2d.cu linear.cu relu.cu pooling.cu
-    softmax_cross_entropy.cu optimizers.cu augment.cu all_finite.cu)
-list(TRANSFORM DLCRAFT_CUDA_KERNELS PREPEND ${PROJECT_SOURCE_DIR}/kernels/cuda/)
+# Every kernels/cuda/*.cu except the vendor backend (added below when cuDNN is found).
+file(GLOB DLCRAFT_CUDA_KERNELS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cuda/*.cu)
+list(FILTER DLCRAFT_CUDA_KERNELS EXCLUDE REGEX "/vendor\\.cu$")
 
 set(DLCRAFT_CUDA_EMU_SOURCES scheduler.cpp shared_memory.cpp worker_pool.cpp runtime_api.cpp)
 list(TRANSFORM DLCRAFT_CUDA_EMU_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/kernels/cuda/emu/)

@@ -3,6 +3,7 @@
 // (checked by tests/test_training.cpp; the counters below make it visible).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "core/device.hpp"
@@ -28,7 +29,14 @@ class Buffer {
   size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
 
+  // Bumped by every in-place write through any tensor on this memory (fill_, copy_, an
+  // optimizer step...), so autograd can tell that a tensor it saved for backward has changed
+  // (PyTorch's version counter; see SavedTensor in core/autograd.hpp).
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
+
  private:
+  uint64_t version_ = 0;
   Device device_;
   size_t bytes_;
   void* data_;

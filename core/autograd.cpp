@@ -44,9 +44,24 @@ void accumulate_grad(const Tensor& t, const Tensor& g) {
   t.set_grad(old.defined() ? add(old, g) : g);
 }
 
-void run_backward(const Tensor& root, const Tensor& grad_root) {
+const Tensor& SavedTensor::get(const std::string& op) const {
+  if (tensor_.defined() && tensor_.version() != version_)
+    throw AutogradError(op + ": a tensor " + to_string(tensor_.shape()) +
+                        " saved for its backward was modified by an in-place operation (version " +
+                        std::to_string(version_) + " when saved, " +
+                        std::to_string(tensor_.version()) +
+                        " now); clone() it before changing it, or change it after backward()");
+  return tensor_;
+}
+
+void run_backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
   if (!root.requires_grad())
     throw ArgumentError("backward() on a tensor that does not require grad");
+  if (root.grad_fn() && root.grad_fn()->released)
+    throw AutogradError("backward(): trying to backward through the graph a second time (after " +
+                        root.grad_fn()->name +
+                        "); its saved tensors were freed. Use backward(grad, /*retain_graph=*/true) "
+                        "for the first call if you need a second");
   if (grad_root.shape() != root.shape())
     throw ShapeError("backward(): gradient " + to_string(grad_root.shape()) + " for output " +
                      to_string(root.shape()));
@@ -62,6 +77,9 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
     std::shared_ptr<TensorImpl> impl = stack.back().first;
     size_t& next = stack.back().second;
     const auto& fn = impl->grad_fn;
+    if (fn && fn->released)
+      throw AutogradError("backward(): trying to backward through the graph a second time (at " +
+                          fn->name + "); its saved tensors were freed");
     if (fn && next < fn->inputs.size()) {
       std::shared_ptr<TensorImpl> child = fn->inputs[next++].impl();
       if (child && child->requires_grad && seen.insert(child.get()).second)
@@ -77,10 +95,16 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     TensorImpl* impl = it->get();
     if (!impl->grad_fn) continue;  // a leaf: keeps its .grad for the optimizer
-    std::shared_ptr<Node> fn = std::move(impl->grad_fn);  // frees the graph as we go
+    std::shared_ptr<Node> fn = impl->grad_fn;
     Tensor grad(impl->grad);
     impl->grad.reset();  // non-leaf gradients are not kept, as in PyTorch
     if (grad.defined()) fn->backward(grad);
+    if (!retain_graph) {
+      // Free the graph as we go: the node keeps only its name, to raise on a second backward.
+      fn->backward = nullptr;
+      fn->inputs.clear();
+      fn->released = true;
+    }
     it->reset();  // done with this tensor: its activation can be freed now
   }
 }

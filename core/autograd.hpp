@@ -15,6 +15,9 @@ namespace dlcraft {
 
 struct Node {
   std::string name;              // op name, for error messages and debugging
+  // Set when backward has run through this node and freed what it saved; a second backward
+  // then raises AutogradError, as PyTorch does (unless the first used retain_graph).
+  bool released = false;
   std::vector<Tensor> inputs;    // what gradients flow back to
   // Gets dL/d(output); must call accumulate_grad(inputs[i], dL/d(inputs[i])) for inputs that
   // require grad. It must not capture the output tensor (that would make a reference cycle).
@@ -46,6 +49,22 @@ Tensor record(Tensor out, const std::string& name, std::vector<Tensor> inputs,
 // one tensor may safely be the gradient of several inputs.
 void accumulate_grad(const Tensor& t, const Tensor& g);
 
-void run_backward(const Tensor& root, const Tensor& grad_root);
+void run_backward(const Tensor& root, const Tensor& grad_root, bool retain_graph = false);
+
+// A tensor an op keeps for its backward (x for y = x * w, y for y = sigmoid(x)...), with the
+// version of its memory when saved. get() raises AutogradError when the tensor was changed in
+// place since (x.fill_(0), an optimizer step...) — the gradient would be silently wrong.
+// Capture SavedTensors, not plain Tensors, in backward functions of ops that read a value.
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  SavedTensor(const Tensor& t) : tensor_(t), version_(t.defined() ? t.version() : 0) {}  // NOLINT
+  const Tensor& get(const std::string& op) const;
+  bool defined() const { return tensor_.defined(); }
+
+ private:
+  Tensor tensor_;
+  uint64_t version_ = 0;
+};
 
 }  // namespace dlcraft

@@ -5,7 +5,10 @@
 
 #include "core/allocator.hpp"
 #include "core/autograd.hpp"
+#include "core/broadcast.hpp"
+#include "core/creation.hpp"
 #include "core/device.hpp"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
 #include "core/ops.hpp"

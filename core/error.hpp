@@ -21,5 +21,10 @@ class OutOfMemoryError : public Error { using Error::Error; };
 class IOError : public Error { using Error::Error; };
 // A bad value passed by the caller (negative size, label out of range, NaN loss...).
 class ArgumentError : public Error { using Error::Error; };
+// A tensor of a dtype the op does not take ("sqrt: input is int64; it takes float32").
+class DTypeError : public Error { using Error::Error; };
+// Misuse of autograd that PyTorch also refuses: a second backward through a freed graph, or a
+// tensor saved for backward that was changed in place before backward ran.
+class AutogradError : public Error { using Error::Error; };
 
 }  // namespace dlcraft

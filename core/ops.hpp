@@ -36,6 +36,7 @@ Tensor avg_pool2d(const Tensor& x, int kernel, int stride = 0, const std::string
 Tensor reshape(const Tensor& x, Shape shape);
 // (N, d1, d2, ...) -> (N, d1*d2*...)
 Tensor flatten(const Tensor& x, int start_dim = 1);
+// a + b, broadcasting (core/ops/binary.cpp; same shapes take the residual join's fast path).
 Tensor add(const Tensor& a, const Tensor& b);
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 
@@ -43,11 +44,151 @@ inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& labels);
 
 // Index of the largest logit in each row (host result).
-std::vector<int32_t> argmax(const Tensor& logits);
+std::vector<int32_t> argmax_rows(const Tensor& logits);
 // How many rows have their largest logit at the label.
 int64_t count_correct(const Tensor& logits, const std::vector<int32_t>& labels);
 // Row-wise softmax probabilities (no grad), e.g. for predict's top-5.
 Tensor softmax(const Tensor& logits);
+
+// ---- broadcasting and reductions (core/ops/expand.cpp, core/ops/sum.cpp) ----
+// x read as the broadcast shape `shape` (a copy: tensors stay contiguous); -1 keeps x's size.
+Tensor expand(const Tensor& x, const Shape& shape);
+// Sum over `dims` (all when empty), dropping them or keeping them as size 1.
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor sum(const Tensor& x, int64_t dim, bool keepdim = false);
+// Sums a broadcast result back down to `shape` (the gradient of broadcasting): the leading
+// dimensions x has beyond `shape` and the ones where `shape` has 1.
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// ---- element-wise math (core/ops/binary.cpp, unary.cpp, compare.cpp, cast.cpp) ----
+// Binary ops broadcast their operands as NumPy/PyTorch do (core/broadcast.hpp) and take
+// float32 tensors; the gradient of a broadcast operand is summed back to its shape (sum_to).
+// add(a, b) above is the same op.
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);  // the gradient goes to the larger (half each on a tie, as torch)
+Tensor minimum(const Tensor& a, const Tensor& b);
+// Scalar forms (the scalar is not a tensor and gets no gradient).
+Tensor add(const Tensor& a, double b);
+Tensor sub(const Tensor& a, double b);
+Tensor rsub(const Tensor& a, double b);  // b - a
+Tensor mul(const Tensor& a, double b);
+Tensor div(const Tensor& a, double b);
+Tensor rdiv(const Tensor& a, double b);  // b / a
+Tensor pow(const Tensor& a, double exponent);
+Tensor neg(const Tensor& x);
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& x) { return neg(x); }
+inline Tensor operator+(const Tensor& a, double b) { return add(a, b); }
+inline Tensor operator+(double a, const Tensor& b) { return add(b, a); }
+inline Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
+inline Tensor operator-(double a, const Tensor& b) { return rsub(b, a); }
+inline Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
+inline Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
+inline Tensor operator/(const Tensor& a, double b) { return div(a, b); }
+inline Tensor operator/(double a, const Tensor& b) { return rdiv(b, a); }
+
+// Comparisons: bool tensors (no gradient), broadcasting; float32 or int64 operands.
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, double b);
+Tensor ne(const Tensor& a, double b);
+Tensor lt(const Tensor& a, double b);
+Tensor le(const Tensor& a, double b);
+Tensor gt(const Tensor& a, double b);
+Tensor ge(const Tensor& a, double b);
+// cond ? a : b element-wise, all three broadcast; cond is bool. Gradients go to the chosen side.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
+// Unary (float32).
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+// GELU: x * Phi(x) with the exact erf form, or torch's approximate='tanh' form.
+Tensor gelu(const Tensor& x, bool tanh_approximation = false);
+// Clamped into [min, max]; -INFINITY / INFINITY for no bound. Gradient 1 inside, 0 outside.
+Tensor clamp(const Tensor& x, double min, double max);
+
+// A copy converted to another dtype (float32 <-> int64 <-> bool; float to int truncates toward
+// zero as torch does). Also Tensor::to(DType).
+Tensor cast(const Tensor& x, DType dtype);
+
+// ---- reductions beyond sum, softmax, losses (core/ops/reduce_ops.cpp, softmax.cpp, losses.cpp) ----
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
+// Values and int64 indices along a dimension, as torch.max(x, dim) returns them. The gradient
+// goes to the element at the index (the first of equal maxima).
+struct ValuesIndices {
+  Tensor values, indices;
+};
+ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim = false);
+ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor max(const Tensor& x);  // of all elements (0-d)
+Tensor min(const Tensor& x);
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);  // int64
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x);  // flat index of the largest element (0-d int64), as torch
+// Variance and standard deviation with Bessel's correction by default (correction = 1).
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims = {}, int64_t correction = 1,
+           bool keepdim = false);
+Tensor std(const Tensor& x, const std::vector<int64_t>& dims = {}, int64_t correction = 1,
+           bool keepdim = false);
+// Differentiable softmax / log-softmax over a dimension.
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim = -1);
+Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim = false);
+
+enum class Reduction { None, Mean, Sum };
+// input and target of the same shape (float32).
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// probs in [0, 1]; log clamped at -100 as torch does.
+Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target,
+                            Reduction reduction = Reduction::Mean);
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
+                                        Reduction reduction = Reduction::Mean);
+// log_probs / logits (N, C), target int64 (N) with classes in [0, C).
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction = Reduction::Mean,
+                     double label_smoothing = 0.0);
+
+// ---- matmul, views and indexing (core/ops/matmul.cpp, views.cpp, indexing.cpp) ----
+// torch.matmul: 1-D x 1-D dot, 2-D x 2-D, 1-D promoted to a matrix and the added dimension
+// removed after, batch dimensions broadcast ([j,1,n,m] x [k,m,p] -> [j,k,n,p]).
+Tensor matmul(const Tensor& a, const Tensor& b);
+// Tensors stay contiguous: transpose/permute/narrow/slice/select return copies, not views.
+Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
+Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
+Tensor view(const Tensor& x, Shape shape);  // reshape: the same memory
+Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim);
+Tensor squeeze(const Tensor& x);                // every size-1 dimension
+Tensor squeeze(const Tensor& x, int64_t dim);   // that one, if it has size 1
+Tensor unsqueeze(const Tensor& x, int64_t dim);
+Tensor contiguous(const Tensor& x);             // x itself: every tensor is contiguous
+// Joins along an existing dimension / along a new one. Any dtype; all the same.
+Tensor cat(const std::vector<Tensor>& xs, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& xs, int64_t dim = 0);
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+// Python slicing x[start:end:step] along dim: negative start/end count from the end and are
+// clamped to the size, as in Python. step >= 1.
+Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
+Tensor select(const Tensor& x, int64_t dim, int64_t index);  // x[..., index, ...]: drops dim
+// index: int64, 1-D; rows (along dim) picked in that order, repeats allowed.
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+// out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (and so on): index int64, same rank as x.
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 
 // Whether every element is finite: no NaN, no ±Inf (no grad; one pass on the tensor's device).
 bool all_finite(const Tensor& x);

@@ -46,4 +46,39 @@ struct SgdStep {
   bool first_step;  // the momentum buffer starts as the gradient itself
 };
 
+// ---- The general tensor library's index helpers (docs/broadcasting.md) ----
+// Tensors are contiguous and row-major: element (i0, i1, ..., i_{r-1}) of a tensor of sizes
+// (d0, ..., d_{r-1}) sits at i0*s0 + ... + i_{r-1}*s_{r-1}, with s_{r-1} = 1 and
+// s_k = s_{k+1} * d_{k+1} (the NCHW index is the case r = 4; docs/nchw_index.md).
+constexpr int kMaxDims = 8;
+
+// Walks `sizes` in row-major order and reads memory with `strides`: offset(i) is where the
+// i-th element of that walk lives. A stride of 0 repeats the same element along a dimension:
+// that is how a broadcast operand of size 1 is read once per output element.
+struct StridedIndex {
+  int rank = 0;
+  int64_t sizes[kMaxDims] = {};
+  int64_t strides[kMaxDims] = {};
+  DLCRAFT_HOST_DEVICE int64_t count() const {
+    int64_t n = 1;
+    for (int d = 0; d < rank; ++d) n *= sizes[d];
+    return n;
+  }
+  DLCRAFT_HOST_DEVICE int64_t offset(int64_t i) const {
+    int64_t off = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      off += (i % sizes[d]) * strides[d];
+      i /= sizes[d];
+    }
+    return off;
+  }
+};
+
+// A reduction of x over some of its dimensions: output element o reads the inputs
+// x[outer.offset(o) + inner.offset(r)] for r in [0, inner.count()). `outer` walks the kept
+// dimensions, `inner` the reduced ones, both with x's strides. core/reduce_shape.cpp makes it.
+struct ReduceShape {
+  StridedIndex outer, inner;
+};
+
 }  // namespace dlcraft

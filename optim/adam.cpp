@@ -33,6 +33,9 @@ void Adam::step() {
   }
   // GPU parameters: one fused launch for all of them.
   for_each_cuda_table(params_, exp_avg_, &exp_avg_sq_, [&](const ParamSlices& t) { adam_step_cuda(h, t); });
+  // Parameters changed in place: a graph that saved them can no longer be backpropagated.
+  for (auto& [name, p] : params_)
+    if (p.grad().defined()) p.bump_version();
 }
 
 std::map<std::string, Tensor> Adam::state() const {

@@ -27,6 +27,9 @@ void SGD::step() {
     sgd_step_cpu(h, p.numel(), p.data(), g.data(), momentum_[i].data());
   }
   for_each_cuda_table(params_, momentum_, nullptr, [&](const ParamSlices& t) { sgd_step_cuda(h, t); });
+  // Parameters changed in place: a graph that saved them can no longer be backpropagated.
+  for (auto& [name, p] : params_)
+    if (p.grad().defined()) p.bump_version();
 }
 
 std::map<std::string, Tensor> SGD::state() const {

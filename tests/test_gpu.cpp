@@ -756,8 +756,8 @@ TEST_CASE("argmax and count_correct and softmax on the GPU match the CPU", "[los
       }
     }
     Tensor cpu = Tensor::from_vector(z, {n, classes}), gpu = Tensor::from_vector(z, {n, classes}, kGpu);
-    const std::vector<int32_t> pred = argmax(cpu);
-    CHECK(argmax(gpu) == pred);
+    const std::vector<int32_t> pred = argmax_rows(cpu);
+    CHECK(argmax_rows(gpu) == pred);
     CHECK(count_correct(gpu, labels) == count_correct(cpu, labels));
     CHECK(count_correct(gpu, pred) == n);
     Tensor p = softmax(gpu);

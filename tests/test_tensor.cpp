@@ -34,7 +34,11 @@ TEST_CASE("gradients accumulate over every path and leaves keep them") {
   Tensor y = add(add(relu(x), x), x);  // d/dx = relu'(x) + 2
   y.backward(Tensor::full({3}, 1.0f));
   CHECK(x.grad().to_vector() == std::vector<float>{3, 2, 3});
-  CHECK_FALSE(y.grad_fn());  // the graph is freed after backward
+  // The graph is freed after backward: the node keeps only its name, to refuse a second one.
+  REQUIRE(y.grad_fn());
+  CHECK(y.grad_fn()->released);
+  CHECK(y.grad_fn()->inputs.empty());
+  CHECK_FALSE(y.grad_fn()->backward);
   x.zero_grad();
   CHECK_FALSE(x.grad().defined());
   {

@@ -42,8 +42,8 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& labels) {
   });
 }
 
-std::vector<int32_t> argmax(const Tensor& logits) {
-  check_rank(logits, 2, "argmax", "logits");
+std::vector<int32_t> argmax_rows(const Tensor& logits) {
+  check_rank(logits, 2, "argmax_rows", "logits");
   const int64_t n = logits.size(0), classes = logits.size(1);
   std::vector<float> z = logits.to_vector();
   std::vector<int32_t> out(n);
@@ -72,7 +72,7 @@ int64_t count_correct(const Tensor& logits, const std::vector<int32_t>& labels) 
     copy_bytes(&count, Device::cpu(), lp + labels.size(), d, sizeof(int32_t));
     return count;
   }
-  std::vector<int32_t> pred = argmax(logits);
+  std::vector<int32_t> pred = argmax_rows(logits);
   if (pred.size() != labels.size())
     throw ShapeError("count_correct: " + std::to_string(pred.size()) + " predictions vs " +
                      std::to_string(labels.size()) + " labels");

@@ -60,6 +60,18 @@ void softmax_cross_entropy_backward_cpu(int n, int classes, const float* probs,
 void fill_cpu(int64_t n, float value, float* y);
 void add_cpu(int64_t n, const float* a, const float* b, float* y);
 
+// ---- broadcasting and reductions (kernels/cpu/expand.cpp, reduce.cpp; docs/broadcasting.md) ----
+// y (ix.count() elements) = x read through ix (stride 0 along broadcast dimensions).
+void expand_cpu(const StridedIndex& ix, const float* x, float* y);
+// y[o] = sum over r of x[s.outer.offset(o) + s.inner.offset(r)].
+void reduce_sum_cpu(const ReduceShape& s, const float* x, float* y);
+
+// ---- element-wise math (the general tensor library) ----
+
+// ---- reductions beyond sum, softmax, losses ----
+
+// ---- matmul, views and indexing ----
+
 // ---- all_finite (kernels/cpu/all_finite.cpp): no NaN and no ±Inf among x[0..n) ----
 bool all_finite_cpu(int64_t n, const float* x);
 

@@ -32,6 +32,16 @@ void add_cuda(int64_t n, const float* a, const float* b, float* y);
 // flag back (one copy can gather the flags of many tensors).
 void all_finite_cuda(int64_t n, const float* x, int32_t* any_nonfinite);
 
+// ---- broadcasting and reductions (kernels/cuda/expand.cu, reduce.cu), as on the CPU ----
+void expand_cuda(const StridedIndex& ix, const float* x, float* y);
+void reduce_sum_cuda(const ReduceShape& s, const float* x, float* y);
+
+// ---- element-wise math (the general tensor library) ----
+
+// ---- reductions beyond sum, softmax, losses ----
+
+// ---- matmul, views and indexing ----
+
 // ---- GEMM (kernels/cuda/gemm.cu): C_b = alpha * op(A_b) * op(B_b) + beta * C_b, row-major,
 // for b in [0, batch), with element strides between the batch's matrices. With
 // sum_batches, all A_b*B_b are summed into the one C (strideC unused).

@@ -28,6 +28,15 @@ void* host_alloc_pinned(size_t bytes) { return std::malloc(bytes == 0 ? 1 : byte
 void host_free_pinned(void* p) { std::free(p); }
 void copy_cuda(void*, bool, const void*, bool, size_t) { no_cuda("copy_cuda"); }
 void fill_cuda(int64_t, float, float*) { no_cuda("fill_cuda"); }
+void expand_cuda(const StridedIndex&, const float*, float*) { no_cuda("expand_cuda"); }
+void reduce_sum_cuda(const ReduceShape&, const float*, float*) { no_cuda("reduce_sum_cuda"); }
+
+// ---- element-wise math (the general tensor library) ----
+
+// ---- reductions beyond sum, softmax, losses ----
+
+// ---- matmul, views and indexing ----
+
 void poison_cuda(void*, size_t) { no_cuda("poison_cuda"); }
 void add_cuda(int64_t, const float*, const float*, float*) { no_cuda("add_cuda"); }
 void all_finite_cuda(int64_t, const float*, int32_t*) { no_cuda("all_finite_cuda"); }
