@@ -1,7 +1,8 @@
 // bench: how fast the notes' CNN trains, and where the time goes.
 //   bench --device cpu --threads 2 --batch-sizes 32,128
 // Prints images/s of a full training step (forward, loss, backward, Adam) per batch size, then
-// forward/backward times of each op at the model's layer shapes. Timings are medians over
+// forward/backward times of each op at the model's layer shapes. --tensor-ops adds the tensor
+// library's element-wise and reduction kernels against memory bandwidth. Timings are medians over
 // --repeats runs after --warmup runs; nothing here passes or fails.
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -133,6 +134,52 @@ void bench_gemm(int warmup, int repeats) {
 
 }  // namespace
 
+// The tensor library's element-wise and reduction kernels, forward only, at a few sizes:
+// time and the bandwidth they reach (bytes read + written / time), beside a plain copy of the
+// same tensor (clone: the most a memory-bound kernel can hope for) measured in the same run.
+void bench_tensor_ops(Device device, int warmup, int repeats) {
+  std::printf("\ntensor ops on %s, median of %d (GB/s = bytes read + written / time; copy = clone):\n",
+              device.str().c_str(), repeats);
+  std::printf("%-26s %12s %10s %10s %8s\n", "op", "elements", "ms", "GB/s", "vs copy");
+  Generator gen(4);
+  for (int64_t n : {int64_t(1) << 16, int64_t(1) << 20, int64_t(1) << 24}) {
+    const int64_t cols = 1024, rows = n / cols;
+    Tensor a = Tensor::normal({rows, cols}, gen, device), b = Tensor::normal({rows, cols}, gen, device);
+    Tensor row = Tensor::normal({1, cols}, gen, device);
+    const double bytes = 4.0 * double(n);
+    NoGradGuard no_grad;
+    const double copy_ms = median_ms(warmup, repeats, [&] { a.clone(); }, device);
+    struct Case {
+      const char* name;
+      double traffic;  // in units of n floats: reads + writes
+      std::function<void()> run;
+    };
+    const Case cases[] = {
+        {"copy (clone)", 2, [&] { a.clone(); }},
+        {"add", 3, [&] { add(a, b); }},
+        {"add, broadcast row", 2, [&] { add(a, row); }},
+        {"mul", 3, [&] { mul(a, b); }},
+        {"mul by scalar", 2, [&] { mul(a, 0.5); }},
+        {"exp", 2, [&] { exp(a); }},
+        {"sigmoid", 2, [&] { sigmoid(a); }},
+        {"gelu", 2, [&] { gelu(a); }},
+        {"sum (all)", 1, [&] { sum(a); }},
+        {"sum rows (dim 1)", 1, [&] { sum(a, 1); }},
+        {"sum columns (dim 0)", 1, [&] { sum(a, 0); }},
+        {"max along dim 1", 1, [&] { max(a, 1); }},
+        {"softmax (dim 1)", 2, [&] { softmax(a, 1); }},
+        {"transpose", 2, [&] { transpose(a, 0, 1); }},
+    };
+    for (const Case& c : cases) {
+      const double ms = median_ms(warmup, repeats, c.run, device);
+      const double gbs = c.traffic * bytes / (ms * 1e6);
+      const double copy_gbs = 2 * bytes / (copy_ms * 1e6);
+      std::printf("%-26s %12lld %10.3f %10.1f %7.2fx\n", c.name, static_cast<long long>(n), ms, gbs,
+                  gbs / copy_gbs);
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   std::string device_name = "auto";
   std::vector<int> batches{32, 128};
@@ -147,6 +194,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "untimed runs first")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--repeats", repeats, "timed runs (the median is printed)")->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_flag("--no-ops", no_ops, "skip the per-op table");
+  bool tensor_ops = false, tensor_ops_only = false;
+  app.add_flag("--tensor-ops", tensor_ops, "also time the tensor library's element-wise and reduction kernels (GB/s)");
+  app.add_flag("--tensor-ops-only", tensor_ops_only, "only the tensor-library table");
   app.add_option("--kernels", kernels, "GPU kernels for the training step: ours, cudnn, or both (per-op tables for each)")
       ->check(CLI::IsMember({"ours", "cudnn", "both"}))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -154,6 +204,8 @@ int main(int argc, char** argv) {
     set_num_threads(threads);
     const Device device = choose_device(device_name);
     std::printf("%s, device %s, %d threads\n", version_text().c_str(), device.str().c_str(), threads);
+    if (tensor_ops || tensor_ops_only) bench_tensor_ops(device, warmup, repeats);
+    if (tensor_ops_only) return 0;
     std::vector<std::string> backends{"ours"};
     if (device.is_cuda() && kernels != "ours") backends = kernels == "both" ? std::vector<std::string>{"ours", "cudnn"} : std::vector<std::string>{"cudnn"};
     for (const std::string& backend : backends) {

@@ -187,4 +187,6 @@ grep -q -- "--metrics" <<<"$help" || fail "--help"
 grep -Eq "^dlcraft [0-9]+\.[0-9]+\.[0-9]+ \(" <<<"$version" || fail "--version"
 bench_out=$("$bin/bench" --threads 2 --batch-sizes 2 --warmup 0 --repeats 1 --no-ops)
 grep -q "train_step" <<<"$bench_out" || fail "bench"
+ops_out=$("$bin/bench" --threads 2 --warmup 0 --repeats 1 --tensor-ops-only)
+grep -q "softmax (dim 1)" <<<"$ops_out" && grep -q "GB/s" <<<"$ops_out" || fail "bench --tensor-ops-only"
 echo "all train_cifar/predict/bench checks passed"
