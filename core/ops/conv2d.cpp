@@ -40,7 +40,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   else
     conv2d_forward_cpu(s, x.data(), weight.data(), b, y.data());
 
-  return record(y, who, {x, weight, bias}, [s, x, weight, bias, vendor](const Tensor& dy) {
+  // The backward reads x and the weight: raise if either is changed in place before it runs.
+  return record(y, who, {x, weight, bias}, [s, x, weight, bias, vendor, who, saved_x = SavedTensor(x),
+                                            saved_w = SavedTensor(weight)](const Tensor& dy) {
+    saved_x.get(who);
+    saved_w.get(who);
     const Device d = dy.device();
     if (x.requires_grad()) {
       Tensor dx = Tensor::empty(x.shape(), d);

@@ -29,7 +29,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const s
   else
     linear_forward_cpu(s, x.data(), weight.data(), b, y.data());
 
-  return record(y, who, {x, weight, bias}, [s, x, weight, bias, vendor](const Tensor& dy) {
+  // The backward reads x and the weight: raise if either is changed in place before it runs.
+  return record(y, who, {x, weight, bias}, [s, x, weight, bias, vendor, who, saved_x = SavedTensor(x),
+                                            saved_w = SavedTensor(weight)](const Tensor& dy) {
+    saved_x.get(who);
+    saved_w.get(who);
     const Device d = dy.device();
     const bool want_b = bias.defined() && bias.requires_grad();
     Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), d) : Tensor();

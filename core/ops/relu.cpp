@@ -15,7 +15,8 @@ Tensor relu(const Tensor& x) {
   else
     relu_forward_cpu(x.numel(), x.data(), y.data());
   // Backward needs only where x > 0, so it keeps x (an input), not y.
-  return record(y, "relu", {x}, [x](const Tensor& dy) {
+  return record(y, "relu", {x}, [x, saved = SavedTensor(x)](const Tensor& dy) {
+    saved.get("relu");  // raises if x was changed in place since the forward pass
     Tensor dx = Tensor::empty(x.shape(), dy.device());
     if (dy.device().is_cuda())
       relu_backward_cuda(x.numel(), x.data(), dy.data(), dx.data());

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/ops.hpp"
 #include "gradcheck.hpp"
+#include "optim/optimizer.hpp"
 #include "op_test_util.hpp"
 
 using namespace dlcraft;
@@ -182,4 +183,32 @@ TEST_CASE("sum over any dims, expand and sum_to: values and gradients", "[reduce
                   {uniform_tensor({2, 3, 4}, gen)});
   CHECK_THROWS_AS(expand(x, {2, 4, 5}), ShapeError);
   CHECK_THROWS_AS(sum_to(x, {4, 5}), ShapeError);
+}
+
+TEST_CASE("the CNN's ops refuse a backward after their saved input was changed in place", "[autograd]") {
+  Generator gen(8);
+  Tensor x = uniform_tensor({2, 3}, gen).requires_grad_();
+  Tensor y = relu(x);
+  x.detach().fill_(1);
+  CHECK_THROWS_AS(sum(y).backward(), AutogradError);
+
+  // An optimizer step between forward and backward changes the weight the backward reads.
+  Tensor w = uniform_tensor({4, 3}, gen).requires_grad_();
+  Tensor b = uniform_tensor({4}, gen).requires_grad_();
+  Tensor out = linear(uniform_tensor({2, 3}, gen), w, b, "fc1 (Linear)");
+  w.set_grad(zeros({4, 3}));
+  SGD sgd({{"w", w}}, {0.1f});
+  sgd.step();
+  try {
+    sum(out).backward();
+    FAIL("no error");
+  } catch (const AutogradError& e) {
+    CHECK(std::string(e.what()).find("fc1 (Linear)") != std::string::npos);
+  }
+
+  Tensor img = uniform_tensor({1, 2, 5, 5}, gen).requires_grad_();
+  Tensor k = uniform_tensor({3, 2, 3, 3}, gen).requires_grad_();
+  Tensor c = conv2d(img, k, Tensor(), 1, 1);
+  img.detach().fill_(0);
+  CHECK_THROWS_AS(sum(c).backward(), AutogradError);
 }
