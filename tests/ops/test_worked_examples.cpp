@@ -1,0 +1,55 @@
+// The worked examples of the course pages, computed with dlcraft's ops: if a page's numbers
+// and the code ever disagree, this fails. Each test names its page.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "core/autograd.hpp"
+#include "core/creation.hpp"
+#include "core/ops.hpp"
+#include "optim/optimizer.hpp"
+
+using namespace dlcraft;
+
+TEST_CASE("perceptron.md: one step of gradient descent") {
+  Tensor x = Tensor::from_vector({1, 0}, {1, 2});
+  Tensor t = Tensor::from_vector({1}, {1, 1});
+  Tensor w = Tensor::from_vector({0.5f, -0.3f}, {2, 1}).requires_grad_();
+  Tensor w0 = Tensor::from_vector({0.1f}, {1}).requires_grad_();
+  Tensor z = matmul(x, w) + w0;
+  Tensor y = sigmoid(z);
+  Tensor loss = mse_loss(y, t);
+  CHECK(z.item() == Approx(0.6).epsilon(1e-6));
+  CHECK(y.item() == Approx(0.645656).epsilon(1e-5));
+  CHECK(loss.item() == Approx(0.125559).epsilon(1e-5));
+  loss.backward();
+  std::vector<float> g = w.grad().to_vector();
+  CHECK(g[0] == Approx(-0.162137).epsilon(1e-5));
+  CHECK(g[1] == 0.0f);
+  CHECK(w0.grad().item() == Approx(-0.162137).epsilon(1e-5));
+  SGD sgd({{"w", w}, {"w0", w0}}, {0.5f});
+  sgd.step();
+  CHECK(w.to_vector()[0] == Approx(0.581068).epsilon(1e-5));
+  CHECK(w.to_vector()[1] == Approx(-0.3).epsilon(1e-6));
+  CHECK(w0.item() == Approx(0.181068).epsilon(1e-5));
+}
+
+TEST_CASE("mlp.md: XOR by hand") {
+  Tensor x = Tensor::from_vector({0, 0, 0, 1, 1, 0, 1, 1}, {4, 2});
+  Tensor w1 = Tensor::from_vector({20, 20, -20, -20}, {2, 2});  // rows: h1, h2
+  Tensor b1 = Tensor::from_vector({-10, 30}, {2});
+  Tensor w2 = Tensor::from_vector({20, 20}, {1, 2});
+  Tensor b2 = Tensor::from_vector({-30}, {1});
+  Tensor h = sigmoid(matmul(x, transpose(w1, 0, 1)) + b1);
+  Tensor y = sigmoid(matmul(h, transpose(w2, 0, 1)) + b2);
+  const std::vector<float> hv = h.to_vector(), yv = y.to_vector();
+  const float h_table[4][2] = {{0, 1}, {1, 1}, {1, 1}, {1, 0}};
+  const float y_table[4] = {0, 1, 1, 0};
+  for (int r = 0; r < 4; ++r) {
+    INFO("row " << r);
+    CHECK(std::round(hv[r * 2] * 1e4f) / 1e4f == h_table[r][0]);
+    CHECK(std::round(hv[r * 2 + 1] * 1e4f) / 1e4f == h_table[r][1]);
+    CHECK(std::round(yv[r] * 1e4f) / 1e4f == y_table[r]);
+  }
+  CHECK(yv[0] == Approx(0.0000454).epsilon(1e-2));
+}
