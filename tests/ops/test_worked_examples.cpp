@@ -2,12 +2,17 @@
 // and the code ever disagree, this fails. Each test names its page.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/autograd.hpp"
 #include "core/creation.hpp"
 #include "core/ops.hpp"
+#include "datasets/dataloader.hpp"
+#include "datasets/dataset.hpp"
+#include "datasets/transforms.hpp"
 #include "optim/optimizer.hpp"
+#include "test_data.hpp"
 
 using namespace dlcraft;
 
@@ -52,4 +57,30 @@ TEST_CASE("mlp.md: XOR by hand") {
     CHECK(std::round(yv[r] * 1e4f) / 1e4f == y_table[r]);
   }
   CHECK(yv[0] == Approx(0.0000454).epsilon(1e-2));
+}
+
+TEST_CASE("batch_epoch.md: iterations per epoch") {
+  ImageDataset ds = dlcraft::test::make_pattern_dataset(100, 10, 3);
+  DataLoaderOptions opt;
+  opt.batch_size = 32;
+  opt.seed = 1;
+  opt.augment = false;
+  opt.normalization = compute_normalization(ds);
+  DataLoader loader(ds, opt);
+  CHECK(loader.batches_per_epoch() == 4);
+  std::vector<std::vector<int64_t>> orders;
+  for (int64_t epoch : {1, 2}) {
+    loader.start_epoch(epoch);
+    Tensor images;
+    std::vector<int32_t> labels;
+    std::vector<int64_t> sizes;
+    while (loader.next_batch(Device::cpu(), images, labels)) sizes.push_back(images.size(0));
+    CHECK(sizes == std::vector<int64_t>{32, 32, 32, 4});
+    std::vector<int64_t> order = epoch_order(100, opt.seed, epoch, true);
+    std::vector<int64_t> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t i = 0; i < 100; ++i) CHECK(sorted[i] == i);  // every example exactly once
+    orders.push_back(order);
+  }
+  CHECK(orders[0] != orders[1]);  // a new order each epoch
 }
