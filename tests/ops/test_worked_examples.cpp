@@ -84,3 +84,23 @@ TEST_CASE("batch_epoch.md: iterations per epoch") {
   }
   CHECK(orders[0] != orders[1]);  // a new order each epoch
 }
+
+TEST_CASE("gradient_descent.md: the learning rate table") {
+  const std::vector<std::pair<float, std::vector<float>>> table = {
+      {0.1f, {0.6f, 1.08f, 1.464f, 1.7712f, 2.017f}},
+      {0.5f, {3, 3, 3, 3, 3}},
+      {0.9f, {5.4f, 1.08f, 4.536f, 1.7712f, 3.983f}},
+      {1.1f, {6.6f, -1.32f, 8.184f, -3.2208f, 10.465f}}};
+  for (const auto& [lr, expected] : table) {
+    INFO("learning rate " << lr);
+    Tensor w = zeros({1}, TensorOptions().with_requires_grad());
+    SGD sgd({{"w", w}}, {lr});
+    for (size_t step = 0; step < expected.size(); ++step) {
+      sgd.zero_grad();
+      Tensor loss = sum(pow(w - 3.0, 2.0));  // L(w) = (w - 3)^2
+      loss.backward();
+      sgd.step();
+      CHECK(w.item() == Approx(expected[step]).margin(1e-3));
+    }
+  }
+}
