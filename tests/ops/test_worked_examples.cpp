@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "core/autograd.hpp"
 #include "core/creation.hpp"
@@ -102,5 +103,38 @@ TEST_CASE("gradient_descent.md: the learning rate table") {
       sgd.step();
       CHECK(w.item() == Approx(expected[step]).margin(1e-3));
     }
+  }
+}
+
+TEST_CASE("activations.md: the table") {
+  const std::vector<float> z = {-2, -0.5f, 0, 1, 3};
+  // Columns of the page's table: sigmoid, sigmoid', tanh, tanh', relu, leaky relu, gelu.
+  const std::vector<std::vector<double>> table = {
+      {0.1192, 0.1050, -0.9640, 0.0707, 0, -0.02, -0.0455},
+      {0.3775, 0.2350, -0.4621, 0.7864, 0, -0.005, -0.1543},
+      {0.5, 0.25, 0, 1, 0, 0, 0},
+      {0.7311, 0.1966, 0.7616, 0.4200, 1, 1, 0.8413},
+      {0.9526, 0.0452, 0.9951, 0.0099, 3, 3, 2.9960}};
+  auto value_and_slope = [&](const std::function<Tensor(const Tensor&)>& f) {
+    Tensor x = Tensor::from_vector(z, {5}).requires_grad_();
+    Tensor y = f(x);
+    sum(y).backward();
+    return std::make_pair(y.to_vector(), x.grad().to_vector());
+  };
+  auto [s, ds] = value_and_slope([](const Tensor& x) { return sigmoid(x); });
+  auto [t, dt] = value_and_slope([](const Tensor& x) { return tanh(x); });
+  auto [r, dr] = value_and_slope([](const Tensor& x) { return relu(x); });
+  auto [l, dl] = value_and_slope([](const Tensor& x) { return leaky_relu(x, 0.01); });
+  auto [g, dg] = value_and_slope([](const Tensor& x) { return gelu(x); });
+  for (size_t i = 0; i < z.size(); ++i) {
+    INFO("z = " << z[i]);
+    const std::vector<double>& row = table[i];
+    CHECK(s[i] == Approx(row[0]).margin(5e-5));
+    CHECK(ds[i] == Approx(row[1]).margin(5e-5));
+    CHECK(t[i] == Approx(row[2]).margin(5e-5));
+    CHECK(dt[i] == Approx(row[3]).margin(5e-5));
+    CHECK(r[i] == Approx(row[4]));
+    CHECK(l[i] == Approx(row[5]));
+    CHECK(g[i] == Approx(row[6]).margin(5e-5));
   }
 }
