@@ -136,5 +136,10 @@ TEST_CASE("activations.md: the table") {
     CHECK(r[i] == Approx(row[4]));
     CHECK(l[i] == Approx(row[5]));
     CHECK(g[i] == Approx(row[6]).margin(5e-5));
+    // The slopes the page states in words: ReLU 1 or 0, leaky ReLU 1 or α, GELU Φ(z) + zφ(z).
+    CHECK(dr[i] == (z[i] > 0 ? 1.0f : 0.0f));
+    if (z[i] != 0) CHECK(dl[i] == Approx(z[i] > 0 ? 1.0 : 0.01));
+    const double phi = std::exp(-0.5 * z[i] * z[i]) / std::sqrt(2 * M_PI);
+    CHECK(dg[i] == Approx(0.5 * (1 + std::erf(z[i] / std::sqrt(2.0))) + z[i] * phi).margin(1e-5));
   }
 }
