@@ -143,3 +143,59 @@ TEST_CASE("activations.md: the table") {
     CHECK(dg[i] == Approx(0.5 * (1 + std::erf(z[i] / std::sqrt(2.0))) + z[i] * phi).margin(1e-5));
   }
 }
+
+// ---- the op pages' worked examples (linear, relu, convolution, softmax cross-entropy, Adam) ----
+
+TEST_CASE("linear.md: the worked example") {
+  Tensor x = Tensor::from_vector({1, 2}, {1, 2}).requires_grad_();
+  Tensor w = Tensor::from_vector({1, 0, 2, -1, 0, 3}, {3, 2}).requires_grad_();
+  Tensor b = Tensor::from_vector({0.5f, 0, -1}, {3}).requires_grad_();
+  Tensor y = linear(x, w, b);
+  CHECK(y.to_vector() == std::vector<float>{1.5f, 0, 5});
+  y.backward(ones({1, 3}));
+  CHECK(x.grad().to_vector() == std::vector<float>{3, 2});
+  CHECK(w.grad().to_vector() == std::vector<float>{1, 2, 1, 2, 1, 2});
+  CHECK(b.grad().to_vector() == std::vector<float>{1, 1, 1});
+}
+
+TEST_CASE("relu.md: the worked example") {
+  Tensor x = Tensor::from_vector({-2, 0, 3}, {3}).requires_grad_();
+  Tensor y = relu(x);
+  CHECK(y.to_vector() == std::vector<float>{0, 0, 3});
+  y.backward(ones({3}));
+  CHECK(x.grad().to_vector() == std::vector<float>{0, 0, 1});
+}
+
+TEST_CASE("convolution.md: the worked example") {
+  Tensor x = reshape(arange(1, 10), {1, 1, 3, 3}).requires_grad_();
+  Tensor w = Tensor::from_vector({1, 2, 3, 4}, {1, 1, 2, 2}).requires_grad_();
+  Tensor b = zeros({1}, TensorOptions().with_requires_grad());
+  Tensor y = conv2d(x, w, b, 1, 0);
+  CHECK(y.to_vector() == std::vector<float>{37, 47, 67, 77});
+  y.backward(ones({1, 1, 2, 2}));
+  CHECK(w.grad().to_vector() == std::vector<float>{12, 16, 24, 28});
+  CHECK(b.grad().to_vector() == std::vector<float>{4});
+  CHECK(x.grad().to_vector() == std::vector<float>{1, 3, 2, 4, 10, 6, 3, 7, 4});
+}
+
+TEST_CASE("softmax_cross_entropy.md: the worked example") {
+  Tensor z = Tensor::from_vector({2, 1, 0}, {1, 3}).requires_grad_();
+  Tensor loss = cross_entropy(z, std::vector<int32_t>{0});
+  CHECK(loss.item() == Approx(0.4076).margin(5e-5));
+  CHECK(softmax(z, 1).to_vector()[0] == Approx(0.6652).margin(5e-5));
+  loss.backward();
+  std::vector<float> g = z.grad().to_vector();
+  CHECK(g[0] == Approx(-0.3348).margin(5e-5));
+  CHECK(g[1] == Approx(0.2447).margin(5e-5));
+  CHECK(g[2] == Approx(0.0900).margin(5e-5));
+}
+
+TEST_CASE("adam.md: the worked example") {
+  Tensor theta = Tensor::from_vector({1}, {1}).requires_grad_();
+  Adam adam({{"theta", theta}}, {0.1f});
+  for (float expected : {0.9f, 0.8f}) {
+    theta.set_grad(Tensor::from_vector({0.5f}, {1}));
+    adam.step();
+    CHECK(theta.item() == Approx(expected).epsilon(1e-5));
+  }
+}
