@@ -71,6 +71,19 @@ void reduce_sum_cpu(const ReduceShape& s, const float* x, float* y);
 // ---- reductions beyond sum, softmax, losses ----
 
 // ---- matmul, views and indexing ----
+// (kernels/cpu/views.cpp, indexing.cpp; matmul runs on gemm_cpu; docs/views_and_indexing.md)
+// y[dst.offset(i)] = x[src.offset(i)] for i in [0, src.count()): elements of elem_size bytes
+// (1, 4 or 8: bool, float32, int64) moved as raw bits; src and dst have the same sizes.
+void strided_copy_cpu(const StridedIndex& src, const StridedIndex& dst, int elem_size,
+                      const void* x, void* y);
+// y[i] = x[xi.offset(i) + index[ii.offset(i)] * dim_stride] for i in [0, xi.count()): the
+// forward of index_select and gather (indices checked in range by the caller).
+void index_gather_cpu(const StridedIndex& xi, const StridedIndex& ii, int64_t dim_stride,
+                      int elem_size, const void* x, const int64_t* index, void* y);
+// Their backward: dx[xi.offset(i) + index[ii.offset(i)] * dim_stride] += dy[i] (dx zeroed
+// by the caller; repeated indices add up).
+void index_scatter_add_cpu(const StridedIndex& xi, const StridedIndex& ii, int64_t dim_stride,
+                           const float* dy, const int64_t* index, float* dx);
 
 // ---- all_finite (kernels/cpu/all_finite.cpp): no NaN and no ±Inf among x[0..n) ----
 bool all_finite_cpu(int64_t n, const float* x);

@@ -41,6 +41,14 @@ void reduce_sum_cuda(const ReduceShape& s, const float* x, float* y);
 // ---- reductions beyond sum, softmax, losses ----
 
 // ---- matmul, views and indexing ----
+// (kernels/cuda/views.cu, indexing.cu; matmul runs on gemm_cuda), as on the CPU.
+void strided_copy_cuda(const StridedIndex& src, const StridedIndex& dst, int elem_size,
+                       const void* x, void* y);
+void index_gather_cuda(const StridedIndex& xi, const StridedIndex& ii, int64_t dim_stride,
+                       int elem_size, const void* x, const int64_t* index, void* y);
+// With atomicAdd: threads whose indices repeat add into the same dx element at once.
+void index_scatter_add_cuda(const StridedIndex& xi, const StridedIndex& ii, int64_t dim_stride,
+                            const float* dy, const int64_t* index, float* dx);
 
 // ---- GEMM (kernels/cuda/gemm.cu): C_b = alpha * op(A_b) * op(B_b) + beta * C_b, row-major,
 // for b in [0, batch), with element strides between the batch's matrices. With

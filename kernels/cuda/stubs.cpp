@@ -36,6 +36,9 @@ void reduce_sum_cuda(const ReduceShape&, const float*, float*) { no_cuda("reduce
 // ---- reductions beyond sum, softmax, losses ----
 
 // ---- matmul, views and indexing ----
+void strided_copy_cuda(const StridedIndex&, const StridedIndex&, int, const void*, void*) { no_cuda("strided_copy_cuda"); }
+void index_gather_cuda(const StridedIndex&, const StridedIndex&, int64_t, int, const void*, const int64_t*, void*) { no_cuda("index_gather_cuda"); }
+void index_scatter_add_cuda(const StridedIndex&, const StridedIndex&, int64_t, const float*, const int64_t*, float*) { no_cuda("index_scatter_add_cuda"); }
 
 void poison_cuda(void*, size_t) { no_cuda("poison_cuda"); }
 void add_cuda(int64_t, const float*, const float*, float*) { no_cuda("add_cuda"); }

@@ -107,3 +107,21 @@ inline float max(float a, float b) { return fmaxf(a, b); }
 using std::isfinite;
 using std::isinf;
 using std::isnan;
+
+// atomicAdd on a float in global (or shared) memory; returns the old value, as CUDA's. Blocks
+// run on several OS threads at once here too, so it is a real compare-and-swap loop on the
+// float's bits (the scatter-add of index_select/gather's backward, kernels/cuda/indexing.cu).
+inline float atomicAdd(float* address, float value) {
+  uint32_t* bits = reinterpret_cast<uint32_t*>(address);
+  uint32_t old = __atomic_load_n(bits, __ATOMIC_RELAXED);
+  for (;;) {
+    float old_value, new_value;
+    std::memcpy(&old_value, &old, sizeof(float));
+    new_value = old_value + value;
+    uint32_t desired;
+    std::memcpy(&desired, &new_value, sizeof(float));
+    // On failure `old` is reloaded with what another thread wrote, and we try again.
+    if (__atomic_compare_exchange_n(bits, &old, desired, /*weak=*/true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      return old_value;
+  }
+}
