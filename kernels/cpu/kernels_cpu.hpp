@@ -67,6 +67,38 @@ void expand_cpu(const StridedIndex& ix, const float* x, float* y);
 void reduce_sum_cpu(const ReduceShape& s, const float* x, float* y);
 
 // ---- element-wise math (the general tensor library) ----
+// kernels/cpu/binary.cpp, unary.cpp, cast.cpp; the ops and their per-element formulas are in
+// kernels/elementwise_ops.hpp (these are opaque declarations of its enums). ia/ib/ic read each
+// operand as the output's shape (broadcast_index: stride 0 along broadcast dimensions); the
+// output has ia.count() elements, contiguous.
+enum class BinaryOp : int;
+enum class CompareOp : int;
+enum class UnaryOp : int;
+enum class DType;
+// y = a op b
+void binary_cpu(BinaryOp op, const StridedIndex& ia, const StridedIndex& ib, const float* a,
+                const float* b, float* y);
+// y = a op b (or b op a when scalar_first: rsub, rdiv); y may be a (in place)
+void binary_scalar_cpu(BinaryOp op, bool scalar_first, int64_t n, const float* a, float b, float* y);
+// y = a cmp b as 0/1 bytes (bool)
+void compare_cpu(CompareOp op, const StridedIndex& ia, const StridedIndex& ib, const float* a,
+                 const float* b, uint8_t* y);
+void compare_cpu(CompareOp op, const StridedIndex& ia, const StridedIndex& ib, const int64_t* a,
+                 const int64_t* b, uint8_t* y);
+void compare_scalar_cpu(CompareOp op, int64_t n, const float* a, float b, uint8_t* y);
+void compare_scalar_cpu(CompareOp op, int64_t n, const int64_t* a, int64_t b, uint8_t* y);
+// y = cond ? a : b
+void where_cpu(const StridedIndex& ic, const StridedIndex& ia, const StridedIndex& ib,
+               const uint8_t* cond, const float* a, const float* b, float* y);
+void where_cpu(const StridedIndex& ic, const StridedIndex& ia, const StridedIndex& ib,
+               const uint8_t* cond, const int64_t* a, const int64_t* b, int64_t* y);
+// y = f(x); p0, p1 the op's parameters (leaky_relu's slope, clamp's bounds)
+void unary_cpu(UnaryOp op, int64_t n, const float* x, float* y, float p0, float p1);
+// dx = dy * f'(x) from s = x, or y for exp/sqrt/sigmoid/tanh (unary_backward_reads_output)
+void unary_backward_cpu(UnaryOp op, int64_t n, const float* s, const float* dy, float* dx,
+                        float p0, float p1);
+// y = x converted (float -> int64 truncates toward zero, -> bool is x != 0)
+void cast_cpu(DType from, DType to, int64_t n, const void* x, void* y);
 
 // ---- reductions beyond sum, softmax, losses ----
 

@@ -37,6 +37,29 @@ void expand_cuda(const StridedIndex& ix, const float* x, float* y);
 void reduce_sum_cuda(const ReduceShape& s, const float* x, float* y);
 
 // ---- element-wise math (the general tensor library) ----
+// kernels/cuda/binary.cu, unary.cu, cast.cu: the same as the CPU's (kernels_cpu.hpp), one
+// thread per output element, templates on the op (kernels/elementwise_ops.hpp).
+enum class BinaryOp : int;
+enum class CompareOp : int;
+enum class UnaryOp : int;
+enum class DType;
+void binary_cuda(BinaryOp op, const StridedIndex& ia, const StridedIndex& ib, const float* a,
+                 const float* b, float* y);
+void binary_scalar_cuda(BinaryOp op, bool scalar_first, int64_t n, const float* a, float b, float* y);
+void compare_cuda(CompareOp op, const StridedIndex& ia, const StridedIndex& ib, const float* a,
+                  const float* b, uint8_t* y);
+void compare_cuda(CompareOp op, const StridedIndex& ia, const StridedIndex& ib, const int64_t* a,
+                  const int64_t* b, uint8_t* y);
+void compare_scalar_cuda(CompareOp op, int64_t n, const float* a, float b, uint8_t* y);
+void compare_scalar_cuda(CompareOp op, int64_t n, const int64_t* a, int64_t b, uint8_t* y);
+void where_cuda(const StridedIndex& ic, const StridedIndex& ia, const StridedIndex& ib,
+                const uint8_t* cond, const float* a, const float* b, float* y);
+void where_cuda(const StridedIndex& ic, const StridedIndex& ia, const StridedIndex& ib,
+                const uint8_t* cond, const int64_t* a, const int64_t* b, int64_t* y);
+void unary_cuda(UnaryOp op, int64_t n, const float* x, float* y, float p0, float p1);
+void unary_backward_cuda(UnaryOp op, int64_t n, const float* s, const float* dy, float* dx,
+                         float p0, float p1);
+void cast_cuda(DType from, DType to, int64_t n, const void* x, void* y);
 
 // ---- reductions beyond sum, softmax, losses ----
 

@@ -32,6 +32,17 @@ void expand_cuda(const StridedIndex&, const float*, float*) { no_cuda("expand_cu
 void reduce_sum_cuda(const ReduceShape&, const float*, float*) { no_cuda("reduce_sum_cuda"); }
 
 // ---- element-wise math (the general tensor library) ----
+void binary_cuda(BinaryOp, const StridedIndex&, const StridedIndex&, const float*, const float*, float*) { no_cuda("binary_cuda"); }
+void binary_scalar_cuda(BinaryOp, bool, int64_t, const float*, float, float*) { no_cuda("binary_scalar_cuda"); }
+void compare_cuda(CompareOp, const StridedIndex&, const StridedIndex&, const float*, const float*, uint8_t*) { no_cuda("compare_cuda"); }
+void compare_cuda(CompareOp, const StridedIndex&, const StridedIndex&, const int64_t*, const int64_t*, uint8_t*) { no_cuda("compare_cuda"); }
+void compare_scalar_cuda(CompareOp, int64_t, const float*, float, uint8_t*) { no_cuda("compare_scalar_cuda"); }
+void compare_scalar_cuda(CompareOp, int64_t, const int64_t*, int64_t, uint8_t*) { no_cuda("compare_scalar_cuda"); }
+void where_cuda(const StridedIndex&, const StridedIndex&, const StridedIndex&, const uint8_t*, const float*, const float*, float*) { no_cuda("where_cuda"); }
+void where_cuda(const StridedIndex&, const StridedIndex&, const StridedIndex&, const uint8_t*, const int64_t*, const int64_t*, int64_t*) { no_cuda("where_cuda"); }
+void unary_cuda(UnaryOp, int64_t, const float*, float*, float, float) { no_cuda("unary_cuda"); }
+void unary_backward_cuda(UnaryOp, int64_t, const float*, const float*, float*, float, float) { no_cuda("unary_backward_cuda"); }
+void cast_cuda(DType, DType, int64_t, const void*, void*) { no_cuda("cast_cuda"); }
 
 // ---- reductions beyond sum, softmax, losses ----
 

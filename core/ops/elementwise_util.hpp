@@ -1,0 +1,21 @@
+// Shared pieces of the element-wise ops (core/ops/binary.cpp, unary.cpp, compare.cpp,
+// inplace.cpp): the float32 check and a 0-d zero for masking gradients with where().
+#pragma once
+#include <string>
+
+#include "core/creation.hpp"
+#include "core/error.hpp"
+#include "core/tensor.hpp"
+
+namespace dlcraft {
+
+// DTypeError "exp: input is int64; it takes float32".
+inline void check_float32(const Tensor& t, const std::string& op, const char* what) {
+  if (t.dtype() != DType::Float32)
+    throw DTypeError(op + ": " + what + " is " + to_string(t.dtype()) + "; it takes float32");
+}
+
+// A 0-d float32 zero on `device` (filled by a kernel: no host-to-device copy).
+inline Tensor scalar_zero(Device device) { return zeros({}, device); }
+
+}  // namespace dlcraft
