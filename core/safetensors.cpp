@@ -21,6 +21,7 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
 struct Entry {
   std::string name;
+  DType dtype = DType::Float32;
   Shape shape;
   uint64_t begin = 0, end = 0;
 };
@@ -32,6 +33,26 @@ struct Header {
 
 IOError invalid(const std::string& name, const std::string& why) {
   return IOError(name + ": not a valid safetensors file (" + why + ")");
+}
+
+// The format's dtype names for ours: F32, I64 and BOOL (one byte, 0 or 1), as
+// safetensors.torch writes torch.float32, torch.int64 and torch.bool.
+const char* format_dtype(DType t) {
+  switch (t) {
+    case DType::Float32: return "F32";
+    case DType::Int64: return "I64";
+    case DType::Bool: return "BOOL";
+  }
+  return "?";
+}
+
+bool parse_dtype(const std::string& s, DType* out) {
+  for (DType t : {DType::Float32, DType::Int64, DType::Bool})
+    if (s == format_dtype(t)) {
+      *out = t;
+      return true;
+    }
+  return false;
 }
 
 // A JSON number that is a non-negative integer (1.0, 1e3 and -1 are not).
@@ -66,12 +87,13 @@ Entry parse_entry(const std::string& key, const json& info, const std::string& n
     throw invalid(name, where + " lacks dtype, shape or data_offsets");
   const json& dtype = info["dtype"];
   if (!dtype.is_string()) throw invalid(name, where + " has a dtype that is not a string");
-  if (dtype.get<std::string>() != "F32")
-    throw invalid(name, where + " has dtype " + dtype.get<std::string>() + "; only F32 is supported");
-  const json& shape = info["shape"];
-  if (!shape.is_array()) throw invalid(name, where + " has a shape that is not a list");
   Entry e;
   e.name = key;
+  if (!parse_dtype(dtype.get<std::string>(), &e.dtype))
+    throw invalid(name, where + " has dtype " + dtype.get<std::string>() +
+                            "; only F32, I64 and BOOL are supported");
+  const json& shape = info["shape"];
+  if (!shape.is_array()) throw invalid(name, where + " has a shape that is not a list");
   uint64_t count = 1;  // elements, checked for overflow as the dimensions multiply
   for (const json& d : shape) {
     const uint64_t dim = get_count(d, name, where + " shape entry");
@@ -80,7 +102,7 @@ Entry parse_entry(const std::string& key, const json& info, const std::string& n
     e.shape.push_back(int64_t(dim));
   }
   uint64_t bytes = 0;
-  if (count > uint64_t(INT64_MAX) || __builtin_mul_overflow(count, uint64_t(sizeof(float)), &bytes))
+  if (count > uint64_t(INT64_MAX) || __builtin_mul_overflow(count, uint64_t(element_size(e.dtype)), &bytes))
     throw invalid(name, where + " has shape " + shape.dump() + ", too large to exist");
   const json& offsets = info["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2)
@@ -88,7 +110,8 @@ Entry parse_entry(const std::string& key, const json& info, const std::string& n
   e.begin = get_count(offsets[0], name, where + " data_offsets begin");
   e.end = get_count(offsets[1], name, where + " data_offsets end");
   if (e.begin > e.end || e.end - e.begin != bytes)
-    throw invalid(name, where + " of shape " + to_string(e.shape) + " (" + std::to_string(bytes) +
+    throw invalid(name, where + " of dtype " + format_dtype(e.dtype) + " and shape " + to_string(e.shape) +
+                            " (" + std::to_string(bytes) +
                             " bytes) has data_offsets [" + std::to_string(e.begin) + ", " +
                             std::to_string(e.end) + "]");
   return e;
@@ -142,8 +165,8 @@ void write_safetensors(std::ostream& out, const std::map<std::string, Tensor>& t
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
-    uint64_t bytes = uint64_t(t.numel()) * sizeof(float);
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
+    uint64_t bytes = uint64_t(t.numel()) * element_size(t.dtype());
+    header[name] = {{"dtype", format_dtype(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();
@@ -154,8 +177,9 @@ void write_safetensors(std::ostream& out, const std::map<std::string, Tensor>& t
   out.write(reinterpret_cast<const char*>(len), 8);
   out.write(text.data(), std::streamsize(text.size()));
   for (const auto& [name, t] : tensors) {  // std::map: same order as the offsets above
-    std::vector<float> v = t.to_vector();
-    out.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(float)));
+    const Tensor host = t.to(Device::cpu());  // the raw bytes: little-endian, as on this host
+    if (host.numel() > 0)
+      out.write(static_cast<const char*>(host.raw_data()), std::streamsize(host.numel() * element_size(host.dtype())));
   }
 }
 
@@ -171,8 +195,15 @@ SafeTensors parse_safetensors(const char* data, size_t size, const std::string& 
   SafeTensors out;
   out.metadata = std::move(header.metadata);
   for (const Entry& e : header.entries) {
-    Tensor t = Tensor::empty(e.shape);
-    if (e.end > e.begin) std::memcpy(t.data(), data + data_begin + e.begin, e.end - e.begin);
+    const char* src = data + data_begin + e.begin;
+    if (e.dtype == DType::Bool)  // any other byte would be a bool that is neither true nor false
+      for (uint64_t i = 0; i < e.end - e.begin; ++i)
+        if (static_cast<unsigned char>(src[i]) > 1)
+          throw invalid(name, "tensor '" + e.name + "' (BOOL) has byte " +
+                                  std::to_string(static_cast<unsigned char>(src[i])) + " at element " +
+                                  std::to_string(i) + "; BOOL bytes must be 0 or 1");
+    Tensor t = Tensor::empty(e.shape, TensorOptions(e.dtype));
+    if (e.end > e.begin) std::memcpy(t.raw_data(), src, e.end - e.begin);
     out.tensors[e.name] = t;
   }
   return out;

@@ -1,6 +1,7 @@
 // safetensors files (https://huggingface.co/docs/safetensors): an 8-byte little-endian header
 // length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {...}}, then the raw
-// little-endian data. PyTorch reads ours with safetensors.torch.load_file.
+// little-endian data. PyTorch reads ours with safetensors.torch.load_file. Three of the format's
+// dtypes, ours: F32 (float32), I64 (int64) and BOOL (bool, one byte 0 or 1).
 #pragma once
 #include <cstddef>
 #include <iosfwd>
@@ -16,17 +17,19 @@ struct SafeTensors {
   std::map<std::string, std::string> metadata;    // free-form strings
 };
 
-// Writes float32 tensors (from any device) atomically: temp file, fsync, then rename.
+// Writes tensors of any dtype (from any device) atomically: temp file, fsync, then rename.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 // The same bytes to a stream (for callers that manage their own temp files and renames).
 void write_safetensors(std::ostream& out, const std::map<std::string, Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
-// Reads F32 tensors. The reader trusts nothing: integer JSON numbers only for shapes and
-// offsets, byte counts checked for overflow, a header of at most 100 MB, data_offsets that
-// tile the data exactly (no gaps, overlaps or trailing bytes), string metadata. Any problem is
-// an IOError naming the file.
+// Reads F32, I64 and BOOL tensors (other dtypes are refused). The reader trusts nothing:
+// integer JSON numbers only for shapes and offsets, byte counts (numel * element size) checked
+// for overflow, a header of at most 100 MB, data_offsets that tile the data exactly (no gaps,
+// overlaps or trailing bytes), BOOL bytes 0 or 1, string metadata. Any problem is an IOError
+// naming the file (and the tensor). Callers that need float32 check the dtype themselves
+// (load_state_dict, the optimizers' load_state).
 SafeTensors load_safetensors(const std::string& path);
 // The same from bytes in memory; `name` stands for the file in messages.
 SafeTensors parse_safetensors(const char* data, size_t size, const std::string& name);

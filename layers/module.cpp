@@ -66,6 +66,10 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
       if (strict) throw ArgumentError("load_state_dict: missing parameter '" + name + "'");
       continue;
     }
+    // A checkpoint may hold int64/bool tensors now (safetensors I64/BOOL); parameters are float32.
+    if (it->second.dtype() != t.dtype())
+      throw DTypeError("load_state_dict: '" + name + "' is " + to_string(it->second.dtype()) +
+                       ", the model expects " + to_string(t.dtype()));
     if (it->second.shape() != t.shape())
       throw ShapeError("load_state_dict: '" + name + "' has shape " +
                        to_string(it->second.shape()) + ", the model expects " +

@@ -12,11 +12,19 @@
 
 namespace dlcraft {
 
+// A saved tensor of another dtype (a file may hold int64/bool tensors: safetensors I64/BOOL).
+inline void check_state_dtype(const std::string& key, const Tensor& t, DType expected) {
+  if (t.dtype() != expected)
+    throw DTypeError("optimizer state: '" + key + "' is " + to_string(t.dtype()) + ", expected " +
+                     to_string(expected));
+}
+
 // Copies the saved tensor `key` into `dst`, checking that it exists with the right shape.
 inline void load_named(const std::map<std::string, Tensor>& state, const std::string& key,
                        Tensor& dst) {
   auto it = state.find(key);
   if (it == state.end()) throw ArgumentError("optimizer state: missing '" + key + "'");
+  check_state_dtype(key, it->second, dst.dtype());
   if (it->second.shape() != dst.shape())
     throw ShapeError("optimizer state: '" + key + "' has shape " + to_string(it->second.shape()) +
                      ", expected " + to_string(dst.shape()));
@@ -31,6 +39,7 @@ inline Tensor step_tensor(int64_t step) { return Tensor::full({1}, float(step));
 inline int64_t load_step(const std::map<std::string, Tensor>& state) {
   auto it = state.find("step");
   if (it == state.end()) throw ArgumentError("optimizer state: missing 'step'");
+  check_state_dtype("step", it->second, DType::Float32);  // as step_tensor writes it
   if (it->second.numel() != 1)
     throw ArgumentError("optimizer state: 'step' has shape " + to_string(it->second.shape()) + ", expected [1]");
   const double step = it->second.item();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/app_common.hpp"
+#include "core/creation.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"
 #include "core/random.hpp"
@@ -65,7 +66,12 @@ TEST_CASE("the safetensors reader rejects hostile headers with an IOError naming
       {"overlapping tensors", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12, "tile"},
       {"trailing bytes", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 12, "trailing"},
       {"offsets past the end", R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8, "truncated"},
-      {"dtype F16", R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4, "only F32"},
+      {"dtype F16", R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4, "only F32, I64 and BOOL"},
+      {"dtype F64", R"({"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", 8, "'a' has dtype F64"},
+      {"I64 with 4 bytes an element", R"({"a":{"dtype":"I64","shape":[2],"data_offsets":[0,8]}})", 8, "data_offsets"},
+      {"BOOL with 4 bytes an element", R"({"a":{"dtype":"BOOL","shape":[2],"data_offsets":[0,8]}})", 8, "data_offsets"},
+      {"I64 shape [2^61] (bytes wrap to 0 mod 2^64)", R"({"a":{"dtype":"I64","shape":[2305843009213693952],"data_offsets":[0,0]}})", 0, "too large"},
+      {"dtype lowercase", R"({"a":{"dtype":"i64","shape":[1],"data_offsets":[0,8]}})", 8, "dtype i64"},
       {"dtype not a string", R"({"a":{"dtype":7,"shape":[1],"data_offsets":[0,4]}})", 4, "dtype"},
       {"missing data_offsets", R"({"a":{"dtype":"F32","shape":[1]}})", 4, "lacks"},
       {"unknown field", R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":1}})", 4, "unknown field"},
@@ -94,6 +100,76 @@ TEST_CASE("the safetensors reader rejects hostile headers with an IOError naming
   CHECK_THROWS_WITH(parse(beyond), Catch::Contains("beyond the end"));
   CHECK_THROWS_WITH(parse("1234567"), Catch::Contains("8-byte header length"));
   CHECK(parse(safetensors_bytes("{}", 0)).tensors.empty());  // an empty file is valid
+}
+
+TEST_CASE("I64 and BOOL tensors round-trip exactly; BOOL bytes must be 0 or 1") {
+  const std::string dir = fresh_dir("st_dtypes");
+  // Beyond 2^53 a double (or a float) would round these; the file keeps every bit.
+  const std::vector<int64_t> big{INT64_MIN, -9007199254740993LL, -1, 0, 9007199254740993LL, INT64_MAX};
+  Tensor mask = Tensor::empty({2, 3}, DType::Bool);
+  const uint8_t bits[6] = {1, 0, 0, 1, 1, 0};
+  std::copy(bits, bits + 6, mask.data_ptr<uint8_t>());
+  std::map<std::string, Tensor> t{{"idx", Tensor::from_vector(big, {2, 3})},
+                                  {"mask", mask},
+                                  {"w", Tensor::from_vector({1.5f, -2.25f}, {2})},
+                                  {"empty_i64", zeros({0, 4}, DType::Int64)},
+                                  {"scalar_i64", full({}, 42, DType::Int64)}};
+  save_safetensors(dir + "/d.safetensors", t, {{"k", "v"}});
+  // The header names the format's dtypes (safetensors.torch reads them as torch.int64/bool).
+  const std::string bytes = read_bytes(dir + "/d.safetensors");
+  CHECK(bytes.find(R"("idx":{"data_offsets":[0,48],"dtype":"I64","shape":[2,3]})") != std::string::npos);
+  CHECK(bytes.find(R"("dtype":"BOOL")") != std::string::npos);
+  SafeTensors back = load_safetensors(dir + "/d.safetensors");
+  REQUIRE(back.tensors.size() == 5);
+  CHECK(back.tensors.at("idx").dtype() == DType::Int64);
+  CHECK(back.tensors.at("idx").shape() == Shape{2, 3});
+  CHECK(back.tensors.at("idx").values_as<int64_t>() == big);
+  CHECK(back.tensors.at("mask").dtype() == DType::Bool);
+  CHECK(back.tensors.at("mask").values_as<int64_t>() == std::vector<int64_t>{1, 0, 0, 1, 1, 0});
+  CHECK(back.tensors.at("w").dtype() == DType::Float32);
+  CHECK(back.tensors.at("w").to_vector() == std::vector<float>{1.5f, -2.25f});
+  CHECK(back.tensors.at("empty_i64").shape() == Shape{0, 4});
+  CHECK(back.tensors.at("empty_i64").dtype() == DType::Int64);
+  CHECK(back.tensors.at("scalar_i64").shape() == Shape{});
+  CHECK(back.tensors.at("scalar_i64").item<int64_t>() == 42);
+  CHECK(back.metadata.at("k") == "v");
+
+  // A BOOL byte other than 0 or 1 is refused, naming the file, the tensor and the element.
+  std::string header = R"({"m":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}})";
+  std::string ok = safetensors_bytes(header, 3);
+  ok[8 + header.size() + 1] = 1;
+  CHECK(parse(ok).tensors.at("m").values_as<int64_t>() == std::vector<int64_t>{0, 1, 0});
+  std::string bad = ok;
+  bad[8 + header.size() + 2] = 2;
+  CHECK_THROWS_AS(parse(bad), IOError);
+  CHECK_THROWS_WITH(parse(bad), Catch::Contains("hostile.safetensors") && Catch::Contains("'m'") &&
+                                    Catch::Contains("byte 2 at element 2") && Catch::Contains("0 or 1"));
+}
+
+TEST_CASE("weights and optimizer state refuse int64 and bool tensors, naming them") {
+  const std::string dir = fresh_dir("st_nonfloat");
+  Linear fc(3, 2);
+  std::map<std::string, Tensor> sd = fc.state_dict();
+  sd["bias"] = Tensor::from_vector(std::vector<int64_t>{1, 2}, {2});
+  save_safetensors(dir + "/i64.safetensors", sd);
+  CHECK_THROWS_AS(load_weights(dir + "/i64.safetensors", fc), IOError);
+  CHECK_THROWS_WITH(load_weights(dir + "/i64.safetensors", fc),
+                    Catch::Contains("i64.safetensors") && Catch::Contains("'bias' is int64") &&
+                        Catch::Contains("float32"));
+  sd["bias"] = zeros({2}, DType::Bool);
+  save_safetensors(dir + "/bool.safetensors", sd);
+  CHECK_THROWS_WITH(load_weights(dir + "/bool.safetensors", fc), Catch::Contains("'bias' is bool"));
+
+  Adam adam(fc.named_parameters());
+  SafeTensors st;
+  st.tensors = adam.state();
+  st.tensors["exp_avg.weight"] = zeros({2, 3}, DType::Int64);
+  CHECK_THROWS_WITH(apply_optimizer_state(st, "x.optim", adam),
+                    Catch::Contains("x.optim") && Catch::Contains("'exp_avg.weight' is int64"));
+  st.tensors = adam.state();
+  st.tensors["step"] = full({1}, 3, DType::Int64);
+  CHECK_THROWS_WITH(apply_optimizer_state(st, "x.optim", adam),
+                    Catch::Contains("x.optim") && Catch::Contains("'step' is int64"));
 }
 
 TEST_CASE("read_safetensors_metadata reads the header alone and catches a half-written file") {
