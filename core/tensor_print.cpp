@@ -47,10 +47,6 @@ FloatFormat choose_format(const std::vector<double>& v) {
 std::string format_value(double x, DType dtype, FloatFormat f) {
   char buf[64];
   if (dtype == DType::Bool) return x != 0 ? "True" : "False";
-  if (dtype == DType::Int64) {
-    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(x));
-    return buf;
-  }
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   switch (f.kind) {
@@ -78,16 +74,22 @@ std::vector<int64_t> shown(int64_t n, bool summarise) {
 struct Printer {
   const Shape& shape;
   const std::vector<double>& values;
+  const std::vector<int64_t>& ints;  // int64 tensors: exact (a double holds 53 bits only)
   DType dtype;
   FloatFormat format;
   bool summarise;
   size_t width = 0;
   std::string out;
 
+  std::string element(int64_t offset) const {
+    if (dtype == DType::Int64) return std::to_string(ints[offset]);
+    return format_value(values[offset], dtype, format);
+  }
+
   // Elements shown, for the common width.
   void measure(size_t d, int64_t offset, int64_t stride_prod) {
     if (d == shape.size()) {
-      width = std::max(width, format_value(values[offset], dtype, format).size());
+      width = std::max(width, element(offset).size());
       return;
     }
     const int64_t inner = stride_prod / shape[d];
@@ -98,7 +100,7 @@ struct Printer {
   // Dimension d of the block starting at `offset`; `indent` is the column after "tensor(".
   void print(size_t d, int64_t offset, int64_t stride_prod, size_t indent) {
     if (d == shape.size()) {
-      std::string s = format_value(values[offset], dtype, format);
+      std::string s = element(offset);
       out += std::string(width - s.size(), ' ') + s;
       return;
     }
@@ -130,11 +132,13 @@ struct Printer {
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "tensor(undefined)";
   const std::vector<double> values = t.values_as<double>();
-  Printer p{t.shape(), values, t.dtype(), FloatFormat{}, t.numel() > kThreshold, 0, ""};
+  const std::vector<int64_t> ints =
+      t.dtype() == DType::Int64 ? t.values_as<int64_t>() : std::vector<int64_t>{};
+  Printer p{t.shape(), values, ints, t.dtype(), FloatFormat{}, t.numel() > kThreshold, 0, ""};
   if (t.dtype() == DType::Float32) p.format = choose_format(values);
   const std::string head = "tensor(";
   if (t.dim() == 0) {
-    p.out = format_value(values[0], t.dtype(), p.format);
+    p.out = p.element(0);
   } else if (t.numel() == 0) {
     p.out = "[]";
   } else {
