@@ -47,8 +47,6 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& labels);
 std::vector<int32_t> argmax_rows(const Tensor& logits);
 // How many rows have their largest logit at the label.
 int64_t count_correct(const Tensor& logits, const std::vector<int32_t>& labels);
-// Row-wise softmax probabilities (no grad), e.g. for predict's top-5.
-Tensor softmax(const Tensor& logits);
 
 // ---- broadcasting and reductions (core/ops/expand.cpp, core/ops/sum.cpp) ----
 // x read as the broadcast shape `shape` (a copy: tensors stay contiguous); -1 keeps x's size.
