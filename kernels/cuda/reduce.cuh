@@ -5,6 +5,11 @@
 #include "kernels/cuda/cuda_check.cuh"
 
 namespace dlcraft {
+// Internal linkage (an unnamed namespace): every .cu file gets its own copy of these helpers
+// and of their __shared__ arrays. Inline functions with external linkage would share one
+// copy, which the emulated build cannot link: its __shared__ statics sit in one named
+// section, where duplicates are not merged (docs/cuda.md). On the GPU nothing changes.
+namespace {
 
 __device__ __forceinline__ float warp_reduce_sum(float v) {
   for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -76,4 +81,5 @@ inline int reduce_block_threads(int64_t count) {
   return int(t < 32 ? 32 : (t > 256 ? 256 : t));
 }
 
+}  // namespace
 }  // namespace dlcraft
