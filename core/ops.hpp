@@ -138,7 +138,8 @@ Tensor min(const Tensor& x);
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);  // int64
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmax(const Tensor& x);  // flat index of the largest element (0-d int64), as torch
-// Variance and standard deviation with Bessel's correction by default (correction = 1).
+// Variance and standard deviation with Bessel's correction by default (correction = 1). The
+// divisor is max(0, count - correction), as torch: 0 gives inf (NaN where all deviations are 0).
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims = {}, int64_t correction = 1,
            bool keepdim = false);
 Tensor std(const Tensor& x, const std::vector<int64_t>& dims = {}, int64_t correction = 1,
@@ -152,12 +153,14 @@ enum class Reduction { None, Mean, Sum };
 // input and target of the same shape (float32).
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
-// probs in [0, 1]; log clamped at -100 as torch does.
+// probs in [0, 1] (ArgumentError otherwise, checked for CPU tensors only); log clamped at -100
+// as torch does.
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target,
                             Reduction reduction = Reduction::Mean);
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                         Reduction reduction = Reduction::Mean);
-// log_probs / logits (N, C), target int64 (N) with classes in [0, C).
+// log_probs / logits (N, C), target int64 (N) with classes in [0, C) (ArgumentError otherwise).
+// label_smoothing in [0, 1], torch's definition. docs/losses.md.
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction = Reduction::Mean);
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction = Reduction::Mean,
                      double label_smoothing = 0.0);
