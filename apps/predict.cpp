@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
       hwc_to_chw(img, chw.data());
       std::vector<float> x(chw.size());
       normalize_image(chw.data(), x.data(), norm);
-      Tensor probs = softmax(model(Tensor::from_vector(x, {1, 3, 32, 32}, device)));
+      Tensor probs = softmax(model(Tensor::from_vector(x, {1, 3, 32, 32}, device)), 1);
       // Finite weights can still overflow (or a damaged normalisation divide by 0): never
       // print "nan%" as if it were an answer.
       if (!all_finite(probs))

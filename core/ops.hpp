@@ -47,8 +47,6 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& labels);
 std::vector<int32_t> argmax_rows(const Tensor& logits);
 // How many rows have their largest logit at the label.
 int64_t count_correct(const Tensor& logits, const std::vector<int32_t>& labels);
-// Row-wise softmax probabilities (no grad), e.g. for predict's top-5.
-Tensor softmax(const Tensor& logits);
 
 // ---- broadcasting and reductions (core/ops/expand.cpp, core/ops/sum.cpp) ----
 // x read as the broadcast shape `shape` (a copy: tensors stay contiguous); -1 keeps x's size.
@@ -140,7 +138,8 @@ Tensor min(const Tensor& x);
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);  // int64
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmax(const Tensor& x);  // flat index of the largest element (0-d int64), as torch
-// Variance and standard deviation with Bessel's correction by default (correction = 1).
+// Variance and standard deviation with Bessel's correction by default (correction = 1). The
+// divisor is max(0, count - correction), as torch: 0 gives inf (NaN where all deviations are 0).
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims = {}, int64_t correction = 1,
            bool keepdim = false);
 Tensor std(const Tensor& x, const std::vector<int64_t>& dims = {}, int64_t correction = 1,
@@ -154,12 +153,14 @@ enum class Reduction { None, Mean, Sum };
 // input and target of the same shape (float32).
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
-// probs in [0, 1]; log clamped at -100 as torch does.
+// probs in [0, 1] (ArgumentError otherwise, checked for CPU tensors only); log clamped at -100
+// as torch does.
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target,
                             Reduction reduction = Reduction::Mean);
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                         Reduction reduction = Reduction::Mean);
-// log_probs / logits (N, C), target int64 (N) with classes in [0, C).
+// log_probs / logits (N, C), target int64 (N) with classes in [0, C) (ArgumentError otherwise).
+// label_smoothing in [0, 1], torch's definition. docs/losses.md.
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction = Reduction::Mean);
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction = Reduction::Mean,
                      double label_smoothing = 0.0);

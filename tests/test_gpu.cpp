@@ -760,9 +760,9 @@ TEST_CASE("argmax and count_correct and softmax on the GPU match the CPU", "[los
     CHECK(argmax_rows(gpu) == pred);
     CHECK(count_correct(gpu, labels) == count_correct(cpu, labels));
     CHECK(count_correct(gpu, pred) == n);
-    Tensor p = softmax(gpu);
+    Tensor p = softmax(gpu, 1);
     CHECK(p.device() == kGpu);
-    CHECK(rel_err(p.to_vector(), softmax(cpu).to_vector()) < 1e-6);
+    CHECK(rel_err(p.to_vector(), softmax(cpu, 1).to_vector()) < 1e-6);
   }
 }
 

@@ -81,16 +81,4 @@ int64_t count_correct(const Tensor& logits, const std::vector<int32_t>& labels) 
   return correct;
 }
 
-Tensor softmax(const Tensor& logits) {
-  check_rank(logits, 2, "softmax", "logits");
-  // The forward kernel of cross-entropy already computes stable softmax; labels are dummies.
-  const int n = int(logits.size(0)), classes = int(logits.size(1));
-  std::vector<int32_t> zeros(n, 0);
-  Tensor cpu = logits.to(Device::cpu());
-  Tensor probs = Tensor::empty(cpu.shape());
-  float loss;
-  softmax_cross_entropy_forward_cpu(n, classes, cpu.data(), zeros.data(), probs.data(), &loss);
-  return probs.to(logits.device());
-}
-
 }  // namespace dlcraft

@@ -101,6 +101,63 @@ void unary_backward_cpu(UnaryOp op, int64_t n, const float* s, const float* dy, 
 void cast_cpu(DType from, DType to, int64_t n, const void* x, void* y);
 
 // ---- reductions beyond sum, softmax, losses ----
+// (kernels/cpu/reduce.cpp, reduce_minmax.cpp, reduce_moments.cpp, softmax.cpp, losses.cpp;
+// docs/reductions.md, docs/losses.md). A reduction's output o reads x[outer.offset(o) +
+// inner.offset(r)] for r in [0, count) as reduce_sum does; `ix` arguments read a tensor of the
+// reduced shape (reduced dimensions kept as 1) as x's shape, as expand does.
+// mean: y[o] = sum / count (NaN for count 0); backward dx[e] = dy[ix.offset(e)] * scale.
+void reduce_mean_cpu(const ReduceShape& s, const float* x, float* y);
+void expand_scale_cpu(const StridedIndex& ix, float scale, const float* dy, float* dx);
+// max (is_max) / min: the value and its position r; the first on ties, and a NaN wins (the
+// first NaN), as torch. count >= 1. Backward: dx = 0 but dx[at index[o]] = dy[o]; n = x's size.
+void reduce_minmax_cpu(const ReduceShape& s, bool is_max, const float* x, float* values,
+                       int64_t* indices);
+void reduce_minmax_backward_cpu(const ReduceShape& s, int64_t n, const float* dy,
+                                const int64_t* indices, float* dx);
+// var (or std when take_sqrt): mean[o] and sum (x - mean)^2 / max(0, count - correction).
+// Backward: dx[e] = (x[e] - mean[o]) * 2 dy[o] / divisor for var, and
+// (x[e] - mean[o]) * dy[o] / (divisor * std[o]) for std (0 where std is 0); o = ix.offset(e).
+void reduce_var_cpu(const ReduceShape& s, int64_t correction, bool take_sqrt, const float* x,
+                    float* mean, float* out);
+void var_backward_cpu(const StridedIndex& ix, float divisor, const float* x, const float* mean,
+                      const float* dy, const float* std_or_null, float* dx);
+// softmax / log_softmax (log) along the middle axis of x seen as (outer, dim, inner), and
+// their backward from the output y: dx = y (dy - sum(dy y)), or dx = dy - exp(y) sum(dy).
+void softmax_forward_cpu(int64_t outer, int64_t dim, int64_t inner, bool log, const float* x,
+                         float* y);
+void softmax_backward_cpu(int64_t outer, int64_t dim, int64_t inner, bool log, const float* y,
+                          const float* dy, float* dx);
+// logsumexp over that axis: y (outer, inner); backward dx = dy * exp(x - y).
+void logsumexp_forward_cpu(int64_t outer, int64_t dim, int64_t inner, const float* x, float* y);
+void logsumexp_backward_cpu(int64_t outer, int64_t dim, int64_t inner, const float* x,
+                            const float* y, const float* dy, float* dx);
+// Point-wise losses of input x and target t (n elements each) into loss[n]. Backward: the
+// loss's gradient is dl[e * dl_stride] (stride 0: one value for a mean or sum) times scale;
+// dx and/or dt may be null (no gradient wanted).
+void mse_loss_forward_cpu(int64_t n, const float* x, const float* t, float* loss);
+void mse_loss_backward_cpu(int64_t n, const float* x, const float* t, const float* dl,
+                           int64_t dl_stride, float scale, float* dx, float* dt);
+void l1_loss_forward_cpu(int64_t n, const float* x, const float* t, float* loss);
+void l1_loss_backward_cpu(int64_t n, const float* x, const float* t, const float* dl,
+                          int64_t dl_stride, float scale, float* dx, float* dt);
+void bce_loss_forward_cpu(int64_t n, const float* x, const float* t, float* loss);
+void bce_loss_backward_cpu(int64_t n, const float* x, const float* t, const float* dl,
+                           int64_t dl_stride, float scale, float* dx, float* dt);
+void bce_logits_loss_forward_cpu(int64_t n, const float* x, const float* t, float* loss);
+void bce_logits_loss_backward_cpu(int64_t n, const float* x, const float* t, const float* dl,
+                                  int64_t dl_stride, float scale, float* dx, float* dt);
+// nll: loss[i] = -lp[i, t[i]]; backward dx[i, j] = -dl[i * dl_stride] * scale where j = t[i].
+void nll_loss_forward_cpu(int64_t n, int64_t classes, const float* lp, const int64_t* t,
+                          float* loss);
+void nll_loss_backward_cpu(int64_t n, int64_t classes, const int64_t* t, const float* dl,
+                           int64_t dl_stride, float scale, float* dx);
+// cross-entropy with label smoothing e: loss[i] = lse_i - (1-e) z[i,t_i] - e/C sum_j z[i,j]
+// (lse_i kept for backward); dz = (softmax - (1-e) onehot - e/C) * dl[i * dl_stride] * scale.
+void cross_entropy_forward_cpu(int64_t n, int64_t classes, float smoothing, const float* z,
+                               const int64_t* t, float* loss, float* lse);
+void cross_entropy_backward_cpu(int64_t n, int64_t classes, float smoothing, const float* z,
+                                const int64_t* t, const float* lse, const float* dl,
+                                int64_t dl_stride, float scale, float* dz);
 
 // ---- matmul, views and indexing ----
 // (kernels/cpu/views.cpp, indexing.cpp; matmul runs on gemm_cpu; docs/views_and_indexing.md)

@@ -1,12 +1,16 @@
 // Reductions on the CPU over any set of dimensions (kernels/shapes.hpp, ReduceShape): output
 // element o is the sum of x[outer.offset(o) + inner.offset(r)] over r. The sum runs in double,
 // so the result is the float32 rounding of the exact sum (PyTorch's pairwise float sum is
-// within a few ulps of it). docs/reductions.md.
+// within a few ulps of it). The mean is the same sum times 1/count; its backward hands every
+// input dy/count (expand_scale). docs/reductions.md.
+#include <cmath>
+
 #include "kernels/cpu/kernels_cpu.hpp"
 
 namespace dlcraft {
+namespace {
 
-void reduce_sum_cpu(const ReduceShape& s, const float* x, float* y) {
+void reduce_scaled(const ReduceShape& s, double scale, const float* x, float* y) {
   const int64_t outputs = s.outer.count(), count = s.inner.count();
   // Reducing the last dimension: the r-th input is simply base[r] (the common case, row sums).
   const bool contiguous = s.inner.rank == 1 && s.inner.strides[0] == 1;
@@ -18,8 +22,23 @@ void reduce_sum_cpu(const ReduceShape& s, const float* x, float* y) {
       for (int64_t r = 0; r < count; ++r) acc += base[r];
     else
       for (int64_t r = 0; r < count; ++r) acc += base[s.inner.offset(r)];
-    y[o] = static_cast<float>(acc);
+    y[o] = static_cast<float>(acc * scale);
   }
+}
+
+}  // namespace
+
+void reduce_sum_cpu(const ReduceShape& s, const float* x, float* y) { reduce_scaled(s, 1.0, x, y); }
+
+void reduce_mean_cpu(const ReduceShape& s, const float* x, float* y) {
+  const int64_t count = s.inner.count();
+  reduce_scaled(s, count > 0 ? 1.0 / double(count) : NAN, x, y);  // torch: the mean of nothing is NaN
+}
+
+void expand_scale_cpu(const StridedIndex& ix, float scale, const float* dy, float* dx) {
+  const int64_t n = ix.count();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t e = 0; e < n; ++e) dx[e] = dy[ix.offset(e)] * scale;
 }
 
 }  // namespace dlcraft

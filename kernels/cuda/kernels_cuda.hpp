@@ -62,6 +62,46 @@ void unary_backward_cuda(UnaryOp op, int64_t n, const float* s, const float* dy,
 void cast_cuda(DType from, DType to, int64_t n, const void* x, void* y);
 
 // ---- reductions beyond sum, softmax, losses ----
+// (kernels/cuda/reduce.cu, reduce_minmax.cu, reduce_moments.cu, softmax.cu, losses.cu), as
+// on the CPU (kernels/cpu/kernels_cpu.hpp).
+void reduce_mean_cuda(const ReduceShape& s, const float* x, float* y);
+void expand_scale_cuda(const StridedIndex& ix, float scale, const float* dy, float* dx);
+void reduce_minmax_cuda(const ReduceShape& s, bool is_max, const float* x, float* values,
+                        int64_t* indices);
+void reduce_minmax_backward_cuda(const ReduceShape& s, int64_t n, const float* dy,
+                                 const int64_t* indices, float* dx);
+void reduce_var_cuda(const ReduceShape& s, int64_t correction, bool take_sqrt, const float* x,
+                     float* mean, float* out);
+void var_backward_cuda(const StridedIndex& ix, float divisor, const float* x, const float* mean,
+                       const float* dy, const float* std_or_null, float* dx);
+void softmax_forward_cuda(int64_t outer, int64_t dim, int64_t inner, bool log, const float* x,
+                          float* y);
+void softmax_backward_cuda(int64_t outer, int64_t dim, int64_t inner, bool log, const float* y,
+                           const float* dy, float* dx);
+void logsumexp_forward_cuda(int64_t outer, int64_t dim, int64_t inner, const float* x, float* y);
+void logsumexp_backward_cuda(int64_t outer, int64_t dim, int64_t inner, const float* x,
+                             const float* y, const float* dy, float* dx);
+void mse_loss_forward_cuda(int64_t n, const float* x, const float* t, float* loss);
+void mse_loss_backward_cuda(int64_t n, const float* x, const float* t, const float* dl,
+                            int64_t dl_stride, float scale, float* dx, float* dt);
+void l1_loss_forward_cuda(int64_t n, const float* x, const float* t, float* loss);
+void l1_loss_backward_cuda(int64_t n, const float* x, const float* t, const float* dl,
+                           int64_t dl_stride, float scale, float* dx, float* dt);
+void bce_loss_forward_cuda(int64_t n, const float* x, const float* t, float* loss);
+void bce_loss_backward_cuda(int64_t n, const float* x, const float* t, const float* dl,
+                            int64_t dl_stride, float scale, float* dx, float* dt);
+void bce_logits_loss_forward_cuda(int64_t n, const float* x, const float* t, float* loss);
+void bce_logits_loss_backward_cuda(int64_t n, const float* x, const float* t, const float* dl,
+                                   int64_t dl_stride, float scale, float* dx, float* dt);
+void nll_loss_forward_cuda(int64_t n, int64_t classes, const float* lp, const int64_t* t,
+                           float* loss);
+void nll_loss_backward_cuda(int64_t n, int64_t classes, const int64_t* t, const float* dl,
+                            int64_t dl_stride, float scale, float* dx);
+void cross_entropy_forward_cuda(int64_t n, int64_t classes, float smoothing, const float* z,
+                                const int64_t* t, float* loss, float* lse);
+void cross_entropy_backward_cuda(int64_t n, int64_t classes, float smoothing, const float* z,
+                                 const int64_t* t, const float* lse, const float* dl,
+                                 int64_t dl_stride, float scale, float* dz);
 
 // ---- matmul, views and indexing ----
 // (kernels/cuda/views.cu, indexing.cu; matmul runs on gemm_cuda), as on the CPU.

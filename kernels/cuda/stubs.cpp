@@ -45,6 +45,28 @@ void unary_backward_cuda(UnaryOp, int64_t, const float*, const float*, float*, f
 void cast_cuda(DType, DType, int64_t, const void*, void*) { no_cuda("cast_cuda"); }
 
 // ---- reductions beyond sum, softmax, losses ----
+void reduce_mean_cuda(const ReduceShape&, const float*, float*) { no_cuda("reduce_mean_cuda"); }
+void expand_scale_cuda(const StridedIndex&, float, const float*, float*) { no_cuda("expand_scale_cuda"); }
+void reduce_minmax_cuda(const ReduceShape&, bool, const float*, float*, int64_t*) { no_cuda("reduce_minmax_cuda"); }
+void reduce_minmax_backward_cuda(const ReduceShape&, int64_t, const float*, const int64_t*, float*) { no_cuda("reduce_minmax_backward_cuda"); }
+void reduce_var_cuda(const ReduceShape&, int64_t, bool, const float*, float*, float*) { no_cuda("reduce_var_cuda"); }
+void var_backward_cuda(const StridedIndex&, float, const float*, const float*, const float*, const float*, float*) { no_cuda("var_backward_cuda"); }
+void softmax_forward_cuda(int64_t, int64_t, int64_t, bool, const float*, float*) { no_cuda("softmax_forward_cuda"); }
+void softmax_backward_cuda(int64_t, int64_t, int64_t, bool, const float*, const float*, float*) { no_cuda("softmax_backward_cuda"); }
+void logsumexp_forward_cuda(int64_t, int64_t, int64_t, const float*, float*) { no_cuda("logsumexp_forward_cuda"); }
+void logsumexp_backward_cuda(int64_t, int64_t, int64_t, const float*, const float*, const float*, float*) { no_cuda("logsumexp_backward_cuda"); }
+void mse_loss_forward_cuda(int64_t, const float*, const float*, float*) { no_cuda("mse_loss_forward_cuda"); }
+void mse_loss_backward_cuda(int64_t, const float*, const float*, const float*, int64_t, float, float*, float*) { no_cuda("mse_loss_backward_cuda"); }
+void l1_loss_forward_cuda(int64_t, const float*, const float*, float*) { no_cuda("l1_loss_forward_cuda"); }
+void l1_loss_backward_cuda(int64_t, const float*, const float*, const float*, int64_t, float, float*, float*) { no_cuda("l1_loss_backward_cuda"); }
+void bce_loss_forward_cuda(int64_t, const float*, const float*, float*) { no_cuda("bce_loss_forward_cuda"); }
+void bce_loss_backward_cuda(int64_t, const float*, const float*, const float*, int64_t, float, float*, float*) { no_cuda("bce_loss_backward_cuda"); }
+void bce_logits_loss_forward_cuda(int64_t, const float*, const float*, float*) { no_cuda("bce_logits_loss_forward_cuda"); }
+void bce_logits_loss_backward_cuda(int64_t, const float*, const float*, const float*, int64_t, float, float*, float*) { no_cuda("bce_logits_loss_backward_cuda"); }
+void nll_loss_forward_cuda(int64_t, int64_t, const float*, const int64_t*, float*) { no_cuda("nll_loss_forward_cuda"); }
+void nll_loss_backward_cuda(int64_t, int64_t, const int64_t*, const float*, int64_t, float, float*) { no_cuda("nll_loss_backward_cuda"); }
+void cross_entropy_forward_cuda(int64_t, int64_t, float, const float*, const int64_t*, float*, float*) { no_cuda("cross_entropy_forward_cuda"); }
+void cross_entropy_backward_cuda(int64_t, int64_t, float, const float*, const int64_t*, const float*, const float*, int64_t, float, float*) { no_cuda("cross_entropy_backward_cuda"); }
 
 // ---- matmul, views and indexing ----
 void strided_copy_cuda(const StridedIndex&, const StridedIndex&, int, const void*, void*) { no_cuda("strided_copy_cuda"); }
