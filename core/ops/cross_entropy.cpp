@@ -25,7 +25,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& labels) {
   auto lab = std::make_shared<Buffer>(d, sizeof(int32_t) * n);
   copy_bytes(lab->data(), d, labels.data(), Device::cpu(), sizeof(int32_t) * n);
   Tensor probs = Tensor::empty(logits.shape(), d);  // softmax, kept for backward
-  Tensor loss = Tensor::empty({1}, d);
+  Tensor loss = Tensor::empty({}, d);  // 0-d, as torch's mean loss
   auto* lp = static_cast<const int32_t*>(lab->data());
   if (d.is_cuda())
     softmax_cross_entropy_forward_cuda(n, classes, logits.data(), lp, probs.data(), loss.data());
