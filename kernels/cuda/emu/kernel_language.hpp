@@ -93,9 +93,9 @@ inline int all_sync(Site where, unsigned mask, int predicate) {
 }  // namespace dlcraft
 
 // atomicAdd: blocks run on several worker threads at once, so this must be a real atomic.
-// A compare-and-swap loop on the float's bits, as CUDA did in software before sm_20: read the
-// old value, add, and store only if nobody changed it meanwhile; else try again. Returns the
-// old value, as CUDA's does. (The threads of one block are fibers on one worker: no switch
+// A compare-and-swap loop on the float's bits (the CUDA programming guide's loop for double
+// before sm_60): read the old value, add, and store only if nobody changed it meanwhile;
+// else try again. Returns the old value, as CUDA's does. (The threads of one block are fibers on one worker: no switch
 // happens inside, so they never race here.)
 inline float atomicAdd(float* address, float value) {
   float old, sum;
