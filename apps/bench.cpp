@@ -2,13 +2,17 @@
 //   bench --device cpu --threads 2 --batch-sizes 32,128
 // Prints images/s of a full training step (forward, loss, backward, Adam) per batch size, then
 // forward/backward times of each op at the model's layer shapes. --tensor-ops adds the tensor
-// library's element-wise and reduction kernels against memory bandwidth. Timings are medians over
+// library's element-wise and reduction kernels against memory bandwidth; --kernel-steps the
+// teaching kernels' versions side by side (docs/kernel_steps.md). Timings are medians over
 // --repeats runs after --warmup runs; nothing here passes or fails.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "apps/app_common.hpp"
 #include "apps/training.hpp"
@@ -17,6 +21,7 @@
 #include "core/ops.hpp"
 #include "core/random.hpp"
 #include "core/threads.hpp"
+#include "kernels/cuda/kernel_steps.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
 #include "layers/cnn.hpp"
 
@@ -132,6 +137,46 @@ void bench_gemm(int warmup, int repeats) {
   }
 }
 
+// The teaching kernels (kernels/cuda/gemm_steps.cu, reduce_steps.cu), each version beside the
+// others and beside the shipped code: GEMM v0..v3 and cuBLAS in GFLOP/s, sum v0..v2 and the
+// sum op in GB/s (4 bytes read per element).
+void bench_kernel_steps(int warmup, int repeats) {
+  const Device gpu = Device::cuda();
+  Generator gen(5);
+  std::printf("\nkernel steps, GEMM C = A * B (docs/kernel_steps.md), median of %d:\n", repeats);
+  std::printf("%-24s %12s %10s %12s %8s\n", "version", "m = n = k", "ms", "GFLOP/s", "vs v3");
+  for (int s : {512, 2048}) {
+    Tensor a = Tensor::normal({s, s}, gen, gpu), b = Tensor::normal({s, s}, gen, gpu), c = Tensor::empty({s, s}, gpu);
+    const double flop = 2.0 * s * s * s;
+    std::vector<std::pair<std::string, double>> rows;
+    for (int v = 0; v < kGemmSteps; ++v)
+      rows.emplace_back(gemm_step_name(v), median_ms(warmup, repeats, [&] {
+        gemm_step_cuda(v, s, s, s, a.data(), b.data(), c.data());
+      }, gpu));
+    if (cuda_vendor_available())
+      rows.emplace_back("cuBLAS", median_ms(warmup, repeats, [&] {
+        gemm_cublas(false, false, s, s, s, 1.0f, a.data(), s, b.data(), s, 0.0f, c.data(), s);
+      }, gpu));
+    const double v3 = rows[kGemmSteps - 1].second;
+    for (const auto& [name, ms] : rows)
+      std::printf("%-24s %12d %10.3f %12.0f %7.2fx\n", name.c_str(), s, ms, flop / (ms * 1e6), v3 / ms);
+  }
+  std::printf("\nkernel steps, sum of n floats, median of %d (GB/s = 4n bytes read / time):\n", repeats);
+  std::printf("%-24s %12s %10s %12s\n", "version", "n", "ms", "GB/s");
+  for (int64_t n : {int64_t(1) << 20, int64_t(1) << 24}) {
+    Tensor x = Tensor::normal({n}, gen, gpu), out = Tensor::empty({1}, gpu);
+    std::vector<std::pair<std::string, double>> rows;
+    for (int v = 0; v < kSumSteps; ++v)
+      rows.emplace_back(sum_step_name(v), median_ms(warmup, repeats, [&] {
+        sum_step_cuda(v, n, x.data(), out.data());
+      }, gpu));
+    NoGradGuard no_grad;
+    rows.emplace_back("sum(x) op", median_ms(warmup, repeats, [&] { sum(x); }, gpu));  // reduce_sum_cuda
+    for (const auto& [name, ms] : rows)
+      std::printf("%-24s %12lld %10.3f %12.1f\n", name.c_str(), static_cast<long long>(n), ms, 4.0 * n / (ms * 1e6));
+  }
+}
+
 }  // namespace
 
 // The tensor library's element-wise and reduction kernels, forward only, at a few sizes:
@@ -197,6 +242,8 @@ int main(int argc, char** argv) {
   bool tensor_ops = false, tensor_ops_only = false;
   app.add_flag("--tensor-ops", tensor_ops, "also time the tensor library's element-wise and reduction kernels (GB/s)");
   app.add_flag("--tensor-ops-only", tensor_ops_only, "only the tensor-library table");
+  bool kernel_steps = false;
+  app.add_flag("--kernel-steps", kernel_steps, "also time each version of the teaching kernels (GEMM, sum; --device cuda)");
   app.add_option("--kernels", kernels, "GPU kernels for the training step: ours, cudnn, or both (per-op tables for each)")
       ->check(CLI::IsMember({"ours", "cudnn", "both"}))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -217,6 +264,10 @@ int main(int argc, char** argv) {
     }
     set_cuda_kernels(CudaKernels::Ours);
     if (device.is_cuda()) bench_gemm(warmup, repeats);
+    if (kernel_steps && device.is_cuda())
+      bench_kernel_steps(warmup, repeats);
+    else if (kernel_steps)
+      std::printf("\nkernel steps: SKIP (--kernel-steps times GPU kernels; the device is %s)\n", device.str().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -1,6 +1,6 @@
 # Decides whether the CUDA backend is built. AUTO builds it when a CUDA compiler is found;
-# ON requires one; OFF (or AUTO without nvcc) links kernels/cuda/stubs.cpp, whose functions
-# throw "built without CUDA". cuDNN (+ cuBLAS) is optional on top: found -> kernels/cuda/vendor.cu,
+# ON requires one; OFF (or AUTO without nvcc) links kernels/cuda/stubs.cpp and stubs_steps.cpp,
+# whose functions throw "built without CUDA". cuDNN (+ cuBLAS) is optional on top: found -> kernels/cuda/vendor.cu,
 # else kernels/cuda/vendor_stubs.cpp.
 # EMU compiles the same .cu files as C++ against kernels/cuda/emu/ (the CUDA runtime and kernel
 # language on the CPU, Boost.Context fibers for the threads): the "cuda" device then works
@@ -72,7 +72,9 @@ elseif(DLCRAFT_WITH_CUDA)
     list(APPEND DLCRAFT_CUDA_SOURCES ${PROJECT_SOURCE_DIR}/kernels/cuda/vendor_stubs.cpp)
   endif()
 else()
-  set(DLCRAFT_CUDA_SOURCES ${PROJECT_SOURCE_DIR}/kernels/cuda/stubs.cpp)
+  # stubs_steps.cpp: the teaching kernels' entry points (gemm_steps.cu, reduce_steps.cu).
+  set(DLCRAFT_CUDA_SOURCES ${PROJECT_SOURCE_DIR}/kernels/cuda/stubs.cpp
+      ${PROJECT_SOURCE_DIR}/kernels/cuda/stubs_steps.cpp)
 endif()
 if(DLCRAFT_CUDA_EMU)
   message(STATUS "dlcraft: CUDA backend EMU (kernels emulated on the CPU), no cuDNN/cuBLAS")

@@ -7,7 +7,8 @@
 #   build        cmake -DDLCRAFT_CUDA=ON -DDLCRAFT_CUDA_WERROR=OFF (from source, the fallback)
 #   test_gpu     every GPU test: ours vs the CPU reference and vs cuDNN/cuBLAS
 #   bench        bench --kernels both --batch-sizes 32,256: training img/s, per-op ms, tensor-op GB/s, GEMM
-#                GFLOP/s, ours and cuDNN/cuBLAS in one process ("ours" alone without cuDNN)
+#                GFLOP/s, ours and cuDNN/cuBLAS in one process ("ours" alone without cuDNN), and
+#                the teaching kernels' versions side by side (--kernel-steps)
 #   data         DATA may be a folder or a .tar.gz (the JPEG CIFAR-10), unpacked once
 #   train_cifar  EPOCHS (default 2) of the seed recipe on DATA, final test accuracy
 #   pytorch_load the checkpoint loads into PyTorch's model (strict), when python3 has torch
@@ -247,10 +248,10 @@ fi
 
 if wanted bench && need bench "$bench"; then
   if [[ $has_cudnn == 1 ]]; then
-    run_step bench --timeout 150 "$bench" --device "$device" --batch-sizes "$bench_batches" --kernels both --tensor-ops \
+    run_step bench --timeout 150 "$bench" --device "$device" --batch-sizes "$bench_batches" --kernels both --tensor-ops --kernel-steps \
       ${bench_args[@]+"${bench_args[@]}"}
   else
-    run_step bench --timeout 150 "$bench" --device "$device" --batch-sizes "$bench_batches" --kernels ours --tensor-ops \
+    run_step bench --timeout 150 "$bench" --device "$device" --batch-sizes "$bench_batches" --kernels ours --tensor-ops --kernel-steps \
       ${bench_args[@]+"${bench_args[@]}"}
     skip_step bench_cudnn "SKIP (built without cuDNN)" 0
   fi

@@ -1,4 +1,7 @@
 // GEMM on the GPU, ours: C = alpha * op(A) * op(B) + beta * C, row-major. See docs/gemm.md.
+// Step 3, the last, of the series in kernels/cuda/gemm_steps.cu (v0 naive -> v1 shared tiles ->
+// v2 2x2 register tiles -> this kernel; docs/kernel_steps.md): gemm_step_cuda(3, ...) calls
+// gemm_cuda below, so the series ends with the shipped code, not a copy of it.
 //   1: tiled, register-blocked — a 64x64 tile of C per block of 256 threads, each thread a
 //      4x4 block of C in registers; A and B pass through shared memory 16 columns at a time.
 //   Split-K / split-batch: when C has too few tiles to fill the GPU (linear at batch 32, the

@@ -1,6 +1,8 @@
 // Block-wide reduction helpers shared by the reduction kernels (internal).
 // Step 1: each warp combines its 32 values with shuffles (no shared memory, no barrier);
 // step 2: warp leaders write to shared memory and warp 0 combines those. docs/reductions.md.
+// The last step (v2) of the sum series in kernels/cuda/reduce_steps.cu (atomics -> a tree in
+// shared memory -> this), docs/kernel_steps.md.
 #pragma once
 #include "kernels/cuda/cuda_check.cuh"
 

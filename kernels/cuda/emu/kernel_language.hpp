@@ -1,6 +1,7 @@
 // The CUDA C++ kernel language, as plain C++ for the emulated build (DLCRAFT_CUDA=EMU):
-// the qualifiers, the built-in variables, __syncthreads, warp shuffles and the device math
-// our kernels use. Included through the emulated <cuda_runtime.h>; never in a real CUDA build.
+// the qualifiers, the built-in variables, __syncthreads, warp shuffles, atomicAdd and the
+// device math our kernels use. Included through the emulated <cuda_runtime.h>; never in a
+// real CUDA build.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -91,6 +92,25 @@ inline int all_sync(Site where, unsigned mask, int predicate) {
 }  // namespace emu
 }  // namespace dlcraft
 
+// atomicAdd: blocks run on several worker threads at once, so this must be a real atomic.
+// A compare-and-swap loop on the float's bits (the CUDA programming guide's loop for double
+// before sm_60): read the old value, add, and store only if nobody changed it meanwhile;
+// else try again. Returns the old value, as CUDA's does. (The threads of one block are fibers
+// on one worker: no switch happens inside, so they never race here.) Used by the scatter-add
+// of index_select/gather's backward (kernels/cuda/indexing.cu) and the sum steps.
+inline float atomicAdd(float* address, float value) {
+  float old, sum;
+  __atomic_load(address, &old, __ATOMIC_RELAXED);
+  do {
+    sum = old + value;
+  } while (!__atomic_compare_exchange(address, &old, &sum, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+  return old;
+}
+inline int atomicAdd(int* address, int value) { return __atomic_fetch_add(address, value, __ATOMIC_RELAXED); }
+inline unsigned atomicAdd(unsigned* address, unsigned value) {
+  return __atomic_fetch_add(address, value, __ATOMIC_RELAXED);
+}
+
 // Device math. fmaf is a slow library call on a CPU compiled without FMA instructions (it was
 // 40% of the GEMM's time); multiply-then-add rounds once more, well within the tests' tolerance.
 #define fmaf(a, b, c) ((a) * (b) + (c))
@@ -108,20 +128,3 @@ using std::isfinite;
 using std::isinf;
 using std::isnan;
 
-// atomicAdd on a float in global (or shared) memory; returns the old value, as CUDA's. Blocks
-// run on several OS threads at once here too, so it is a real compare-and-swap loop on the
-// float's bits (the scatter-add of index_select/gather's backward, kernels/cuda/indexing.cu).
-inline float atomicAdd(float* address, float value) {
-  uint32_t* bits = reinterpret_cast<uint32_t*>(address);
-  uint32_t old = __atomic_load_n(bits, __ATOMIC_RELAXED);
-  for (;;) {
-    float old_value, new_value;
-    std::memcpy(&old_value, &old, sizeof(float));
-    new_value = old_value + value;
-    uint32_t desired;
-    std::memcpy(&desired, &new_value, sizeof(float));
-    // On failure `old` is reloaded with what another thread wrote, and we try again.
-    if (__atomic_compare_exchange_n(bits, &old, desired, /*weak=*/true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-      return old_value;
-  }
-}
