@@ -7,6 +7,8 @@
 #include <functional>
 
 #include "core/autograd.hpp"
+#include "core/broadcast.hpp"
+#include "core/error.hpp"
 #include "core/creation.hpp"
 #include "core/ops.hpp"
 #include "datasets/dataloader.hpp"
@@ -198,4 +200,109 @@ TEST_CASE("adam.md: the worked example") {
     adam.step();
     CHECK(theta.item() == Approx(expected).epsilon(1e-5));
   }
+}
+
+// ---- the tensor library pages' worked examples ----
+
+namespace {
+void check_values(const Tensor& t, const std::vector<float>& expected, double margin = 5e-5) {
+  const std::vector<float> v = t.to_vector();
+  REQUIRE(v.size() == expected.size());
+  for (size_t i = 0; i < v.size(); ++i) CHECK(v[i] == Approx(expected[i]).margin(margin));
+}
+}  // namespace
+
+TEST_CASE("reductions.md: the worked example") {
+  Tensor x = Tensor::from_vector({1, 5, 2, 7, 3, 3}, {2, 3}).requires_grad_();
+  check_values(sum(x, 1), {8, 13});
+  check_values(mean(x, 0), {4, 4, 2.5f});
+  ValuesIndices m = max(x, 1);
+  check_values(m.values, {5, 7});
+  CHECK(m.indices.values_as<int64_t>() == std::vector<int64_t>{1, 0});
+  sum(m.values).backward();
+  check_values(x.grad(), {0, 1, 0, 1, 0, 0});
+  check_values(var(x, {1}), {4.3333f, 5.3333f});
+  check_values(dlcraft::std(x, {1}), {2.0817f, 2.3094f});  // qualified: `std` alone names the namespace
+  check_values(narrow(softmax(x, 1), 0, 0, 1), {0.0171f, 0.9362f, 0.0466f});
+  check_values(logsumexp(x, 1), {5.0659f, 7.0360f});
+  check_values(var(x, {1}, 0), {2.8889f, 3.5556f});  // exercise 1
+}
+
+TEST_CASE("losses.md: the worked example") {
+  Tensor x = Tensor::from_vector({1, 2, 3}, {3}).requires_grad_();
+  Tensor t = Tensor::from_vector({1, 0, 5}, {3});
+  Tensor mse = mse_loss(x, t);
+  check_values(mse, {2.6667f});
+  mse.backward();
+  check_values(x.grad(), {0, 1.3333f, -1.3333f});
+  x.zero_grad();
+  Tensor l1 = l1_loss(x, t);
+  check_values(l1, {1.3333f});
+  l1.backward();
+  check_values(x.grad(), {0, 0.3333f, -0.3333f});
+  check_values(mse_loss(x, t, Reduction::Sum), {8});
+
+  Tensor z = Tensor::from_vector({0, 2, -1}, {3}).requires_grad_();
+  Tensor bce = binary_cross_entropy_with_logits(z, Tensor::from_vector({1, 0, 1}, {3}));
+  check_values(bce, {1.3778f});
+  bce.backward();
+  check_values(z.grad(), {-0.1667f, 0.2936f, -0.2437f});
+
+  Tensor logits = Tensor::from_vector({2, 1, 0}, {1, 3}).requires_grad_();
+  Tensor ce = cross_entropy(logits, Tensor::from_vector(std::vector<int64_t>{0}, {1}), Reduction::Mean, 0.1);
+  check_values(ce, {0.5076f});
+  ce.backward();
+  check_values(logits.grad(), {-0.2681f, 0.2114f, 0.0567f});
+
+  // Exercise 2: the clamped log of binary_cross_entropy against the stable form.
+  Tensor big = Tensor::from_vector({200}, {1}), zero = Tensor::from_vector({0}, {1});
+  check_values(binary_cross_entropy(sigmoid(big), zero), {100});
+  check_values(binary_cross_entropy_with_logits(big, zero), {200});
+}
+
+TEST_CASE("matmul.md: the worked example") {
+  Tensor a = Tensor::from_vector({1, 2, 3, 4, 5, 6}, {2, 3}).requires_grad_();
+  Tensor b = Tensor::from_vector({1, 0, 0, 1, 1, 1}, {3, 2}).requires_grad_();
+  Tensor y = matmul(a, b);
+  check_values(y, {4, 5, 10, 11});
+  y.backward(ones({2, 2}));
+  check_values(a.grad(), {1, 1, 2, 1, 1, 2});
+  check_values(b.grad(), {5, 5, 7, 7, 9, 9});
+  CHECK(matmul(ones({7, 1, 2, 3}), ones({5, 3, 4})).shape() == Shape{7, 5, 2, 4});  // exercise 1
+}
+
+TEST_CASE("views_and_indexing.md: repeated indices") {
+  Tensor x = Tensor::from_vector({1, 2, 3, 4, 5, 6}, {3, 2}).requires_grad_();
+  Tensor s = index_select(x, 0, Tensor::from_vector(std::vector<int64_t>{0, 2, 0}, {3}));
+  check_values(s, {1, 2, 5, 6, 1, 2});
+  s.backward(Tensor::from_vector({1, 1, 10, 10, 100, 100}, {3, 2}));
+  check_values(x.grad(), {101, 101, 0, 0, 10, 10});
+  check_values(slice(arange(10), 0, -3, 100, 2), {7, 9});  // exercise 1
+}
+
+TEST_CASE("elementwise.md and broadcasting.md: exercises") {
+  auto slope = [](const std::function<Tensor(const Tensor&)>& f) {
+    Tensor x = Tensor::from_vector({3}, {1}).requires_grad_();
+    f(x).backward(ones({1}));
+    return x.grad().item();
+  };
+  CHECK(slope([](const Tensor& x) { return pow(x, 2.0); }) == Approx(6));
+  CHECK(slope([](const Tensor& x) { return exp(x); }) == Approx(20.0855).epsilon(1e-5));
+  CHECK(slope([](const Tensor& x) { return sqrt(x); }) == Approx(0.2887).epsilon(1e-4));
+  Tensor a = ones({1}, TensorOptions().with_requires_grad()), b = ones({1}, TensorOptions().with_requires_grad());
+  maximum(a, b).backward(ones({1}));
+  CHECK(a.grad().item() == 0.5f);
+  CHECK(b.grad().item() == 0.5f);
+  Tensor i = cast(Tensor::from_vector({-2.7f, 2.7f}, {2}), DType::Int64);
+  CHECK(i.values_as<int64_t>() == std::vector<int64_t>{-2, 2});
+  CHECK(cast(i, DType::Bool).values_as<int64_t>() == std::vector<int64_t>{1, 1});
+  CHECK(broadcast_shapes({{5, 1, 4}, {3, 1}}, "t") == Shape{5, 3, 4});
+  CHECK_THROWS_AS(broadcast_shapes({{2, 3}, {3, 2}}, "t"), ShapeError);
+  CHECK(broadcast_shapes({{}, {4, 1}}, "t") == Shape{4, 1});
+  // y = x + b: b's gradient is the batch sum of dL/dy, as linear's db.
+  Generator gen(2);
+  Tensor x = Tensor::normal({32, 10}, gen), bias = zeros({10}, TensorOptions().with_requires_grad());
+  Tensor dy = Tensor::normal({32, 10}, gen);
+  (x + bias).backward(dy);
+  check_values(bias.grad(), sum(dy, 0).to_vector(), 1e-5);
 }
