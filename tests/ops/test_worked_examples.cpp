@@ -306,3 +306,26 @@ TEST_CASE("elementwise.md and broadcasting.md: exercises") {
   (x + bias).backward(dy);
   check_values(bias.grad(), sum(dy, 0).to_vector(), 1e-5);
 }
+
+TEST_CASE("backprop.md: a residual y = f(x) + x") {
+  Tensor x = Tensor::from_vector({2}, {1, 1}).requires_grad_();
+  Tensor w = Tensor::from_vector({3}, {1, 1}).requires_grad_();
+  Tensor z = linear(x, w, Tensor());
+  Tensor h = relu(z);
+  Tensor y = add(h, x);
+  CHECK(z.item() == 6);
+  CHECK(h.item() == 6);
+  CHECK(y.item() == 8);
+  y.backward();
+  CHECK(w.grad().item() == 2);
+  CHECK(x.grad().item() == 4);  // the path through f (w = 3) plus the skip path (1)
+}
+
+TEST_CASE("nchw_index.md: offsets in a row-major tensor") {
+  // (1, 2, 3, 4) of a (2, 3, 4, 5) tensor is the last element, 119.
+  Tensor t = reshape(arange(2 * 3 * 4 * 5), {2, 3, 4, 5});
+  CHECK(select(select(select(select(t, 0, 1), 0, 2), 0, 3), 0, 4).item() == 119);
+  // Exercise 1: (2, 1, 0, 5) of a (4, 3, 32, 32) batch is at 7173.
+  Tensor b = reshape(arange(4 * 3 * 32 * 32), {4, 3, 32, 32});
+  CHECK(select(select(select(select(b, 0, 2), 0, 1), 0, 0), 0, 5).item() == 7173);
+}
