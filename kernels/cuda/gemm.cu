@@ -13,6 +13,7 @@
 #include "core/allocator.hpp"
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/gemm.cuh"
+#include "kernels/cuda/gemm_split.hpp"
 
 namespace dlcraft {
 namespace {
@@ -160,28 +161,18 @@ void gemm_cuda_ex(bool trans_a, bool trans_b, int m, int n, int k, float alpha, 
   GemmArgs g{trans_a, trans_b, m, n, k, alpha, beta, a, lda, batch.stride_a, b, ldb, batch.stride_b,
              c, ldc, batch.stride_c, batch.batch, false, 1, 1, k, ep};
   const dim3 tiles((n + BN - 1) / BN, (m + BM - 1) / BM, 1);
-  const int64_t tile_count = int64_t(tiles.x) * tiles.y;
-  const int64_t want = 2 * int64_t(sm_count());  // blocks that keep every SM busy
-
-  // How many slices to split the reduction into: batches first (when summing them), then K.
-  int bsplit = 1, ksplit = 1;
-  if (batch.sum_batches || (batch.batch == 1 && tile_count < want && k >= 4 * BK * 8)) {
-    const int64_t slices = std::max<int64_t>(1, (want + tile_count - 1) / tile_count);
-    bsplit = batch.sum_batches ? int(std::min<int64_t>(batch.batch, slices)) : 1;
-    const int64_t rest = (slices + bsplit - 1) / bsplit;
-    ksplit = int(std::max<int64_t>(1, std::min<int64_t>(rest, k / (4 * BK))));
-  }
-  if (bsplit * ksplit == 1 && !batch.sum_batches) {
+  static_assert(BM == 64 && BN == 64 && BK == 16, "gemm_split_plan assumes 64x64 tiles, k steps of 16");
+  const GemmSplit plan = gemm_split_plan(m, n, k, batch.batch, batch.sum_batches, sm_count());
+  if (!plan.split) {
     dim3 grid(tiles.x, tiles.y, batch.batch);
     launch("gemm_cuda", gemm_tiled_kernel, grid, THREADS, g);
     return;
   }
   g.partial = true;
-  g.bsplit = bsplit;
-  g.ksplit = ksplit;
-  g.kchunk = std::max(BK, ((k + ksplit - 1) / ksplit + BK - 1) / BK * BK);
-  g.ksplit = ksplit = std::max(1, (k + g.kchunk - 1) / g.kchunk);  // no empty slice after rounding
-  const int slices = bsplit * ksplit;
+  g.bsplit = plan.bsplit;
+  g.ksplit = plan.ksplit;
+  g.kchunk = plan.kchunk;
+  const int slices = plan.slices();
   Buffer ws(Device::cuda(), sizeof(float) * size_t(slices) * m * n);  // cached after first use
   GemmArgs gp = g;
   gp.c = static_cast<float*>(ws.data());

@@ -14,6 +14,7 @@
 #include "datasets/dataloader.hpp"
 #include "datasets/dataset.hpp"
 #include "datasets/transforms.hpp"
+#include "kernels/cuda/gemm_split.hpp"
 #include "optim/optimizer.hpp"
 #include "test_data.hpp"
 
@@ -328,4 +329,32 @@ TEST_CASE("nchw_index.md: offsets in a row-major tensor") {
   // Exercise 1: (2, 1, 0, 5) of a (4, 3, 32, 32) batch is at 7173.
   Tensor b = reshape(arange(4 * 3 * 32 * 32), {4, 3, 32, 32});
   CHECK(select(select(select(select(b, 0, 2), 0, 1), 0, 0), 0, 5).item() == 7173);
+}
+
+TEST_CASE("gemm.md: how products are split on a 132-SM GPU at batch 32") {
+  struct Row {
+    const char* what;
+    int m, n, k, batch;
+    bool sum_batches;
+    int bsplit, ksplit, kchunk, blocks;
+  };
+  const Row table[] = {
+      {"fc1 forward", 32, 2048, 4096, 1, false, 1, 9, 464, 288},
+      {"fc2 forward", 32, 256, 2048, 1, false, 1, 32, 64, 128},
+      {"fc1 dx", 32, 4096, 2048, 1, false, 1, 5, 416, 320},
+      {"block3.conv2 grad weight", 256, 1152, 64, 32, true, 4, 1, 64, 288},
+      {"block1.conv1 grad weight", 16, 27, 1024, 32, true, 32, 8, 128, 256},
+  };
+  for (const Row& r : table) {
+    INFO(r.what);
+    const GemmSplit s = gemm_split_plan(r.m, r.n, r.k, r.batch, r.sum_batches, 132);
+    CHECK(s.split);
+    CHECK(s.bsplit == r.bsplit);
+    CHECK(s.ksplit == r.ksplit);
+    CHECK(s.kchunk == r.kchunk);
+    const int tiles = ((r.n + 63) / 64) * ((r.m + 63) / 64);
+    CHECK(tiles * s.slices() == r.blocks);
+  }
+  // Exercise 1: fc2's input gradient (32 x 2048 x 256): k < 512, no split.
+  CHECK_FALSE(gemm_split_plan(32, 2048, 256, 1, false, 132).split);
 }
