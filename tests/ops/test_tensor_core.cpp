@@ -2,7 +2,9 @@
 // (freed graphs, the version counter), broadcasting helpers, expand / sum / sum_to.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <sstream>
+#include <utility>
 
 #include "core/autograd.hpp"
 #include "core/broadcast.hpp"
@@ -213,4 +215,46 @@ TEST_CASE("the CNN's ops refuse a backward after their saved input was changed i
   Tensor c = conv2d(img, k, Tensor(), 1, 1);
   img.detach().fill_(0);
   CHECK_THROWS_AS(sum(c).backward(), AutogradError);
+}
+
+TEST_CASE("requires_grad and NoGradGuard propagate through every op family", "[autograd]") {
+  Generator gen(21);
+  Tensor a = uniform_tensor({3, 4}, gen, 0.5f, 2.0f).requires_grad_();
+  Tensor b = uniform_tensor({4}, gen, 0.5f, 2.0f);  // a constant
+  Tensor idx = Tensor::from_vector(std::vector<int64_t>{2, 0}, {2});
+  Tensor labels = Tensor::from_vector(std::vector<int64_t>{1, 3, 0}, {3});
+  const std::vector<std::pair<const char*, std::function<Tensor()>>> ops = {
+      {"add", [&] { return a + b; }}, {"mul", [&] { return a * b; }}, {"div", [&] { return b / a; }},
+      {"pow", [&] { return pow(a, 2.0); }}, {"where", [&] { return where(gt(a, 1.0), a, b); }},
+      {"exp", [&] { return exp(a); }}, {"log", [&] { return log(a); }}, {"gelu", [&] { return gelu(a); }},
+      {"clamp", [&] { return clamp(a, 0.7, 1.5); }}, {"sum", [&] { return sum(a, 1); }},
+      {"mean", [&] { return mean(a); }}, {"max", [&] { return max(a, 0).values; }},
+      {"var", [&] { return var(a, {1}); }}, {"softmax", [&] { return softmax(a, 1); }},
+      {"log_softmax", [&] { return log_softmax(a, 0); }}, {"mse_loss", [&] { return mse_loss(a, ones({3, 4})); }},
+      {"cross_entropy", [&] { return cross_entropy(a, labels); }},
+      {"matmul", [&] { return matmul(a, transpose(a, 0, 1)); }}, {"permute", [&] { return permute(a, {1, 0}); }},
+      {"cat", [&] { return cat({a, a}, 1); }}, {"stack", [&] { return stack({a, a}); }},
+      {"slice", [&] { return slice(a, 1, 1, 4, 2); }}, {"select", [&] { return select(a, 0, 1); }},
+      {"index_select", [&] { return index_select(a, 0, idx); }}, {"unsqueeze", [&] { return unsqueeze(a, 0); }},
+      {"expand", [&] { return expand(unsqueeze(a, 0), {2, 3, 4}); }},
+  };
+  for (const auto& [name, op] : ops) {
+    INFO(name);
+    Tensor y = op();
+    CHECK(y.requires_grad());
+    CHECK(y.grad_fn());
+    {
+      NoGradGuard no_grad;
+      Tensor z = op();
+      CHECK_FALSE(z.requires_grad());
+      CHECK_FALSE(z.grad_fn());
+    }
+    a.zero_grad();
+    sum(y).backward();
+    CHECK(a.grad().defined());
+  }
+  // Only constants in: no graph at all.
+  CHECK_FALSE((b * b).requires_grad());
+  CHECK_FALSE(gt(a, 1.0).requires_grad());  // comparisons are not differentiable
+  CHECK_FALSE(argmax(a, 1).requires_grad());
 }
