@@ -93,6 +93,10 @@ ReduceShape reduce_shape(const Shape& in, const std::vector<int64_t>& dims) {
     ix.strides[ix.rank] = st[k];
     ++ix.rank;
   }
+  // Fewer dimensions, same offsets: sum over all becomes one contiguous run, a column sum one
+  // strided run per output (kernels/shapes.hpp).
+  coalesce(r.outer);
+  coalesce(r.inner);
   return r;
 }
 

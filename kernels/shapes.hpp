@@ -74,6 +74,30 @@ struct StridedIndex {
   }
 };
 
+// Merges adjacent dimensions that one stride can walk (stride[d] == stride[d+1] * size[d+1])
+// and drops dimensions of size 1, so offset(i) is unchanged for every i but costs fewer
+// div/mods (a contiguous tensor becomes rank 1, a broadcast row rank 2). An index with a
+// dimension of size 0 is left alone (it walks nothing). Only valid for an index used on its
+// own: indices walked together (a binary op's operands) must be merged together.
+DLCRAFT_HOST_DEVICE inline void coalesce(StridedIndex& ix) {
+  for (int d = 0; d < ix.rank; ++d)
+    if (ix.sizes[d] == 0) return;
+  int r = 0;
+  for (int d = 0; d < ix.rank; ++d) {
+    if (ix.sizes[d] == 1) continue;
+    if (r > 0 && ix.strides[r - 1] == ix.strides[d] * ix.sizes[d]) {
+      ix.sizes[r - 1] *= ix.sizes[d];
+      ix.strides[r - 1] = ix.strides[d];
+    } else {
+      ix.sizes[r] = ix.sizes[d];
+      ix.strides[r] = ix.strides[d];
+      ++r;
+    }
+  }
+  for (int d = r; d < ix.rank; ++d) ix.sizes[d] = ix.strides[d] = 0;
+  ix.rank = r;
+}
+
 // A reduction of x over some of its dimensions: output element o reads the inputs
 // x[outer.offset(o) + inner.offset(r)] for r in [0, inner.count()). `outer` walks the kept
 // dimensions, `inner` the reduced ones, both with x's strides. core/reduce_shape.cpp makes it.

@@ -45,9 +45,13 @@ void compare_impl(CompareOp op, const StridedIndex& ia, const StridedIndex& ib, 
 }
 
 template <class T>
-void compare_scalar_impl(CompareOp op, int64_t n, const T* a, T b, uint8_t* y) {
-  with_compare_op(op, [&](auto tag) {
+void compare_scalar_impl(CompareOp op, int64_t n_in, const T* a_in, T b_in, uint8_t* y_in) {
+  with_compare_op(op, [=](auto tag) {
     constexpr CompareOp OP = decltype(tag)::value;
+    const T b = b_in;  // locals, as in binary_scalar_cpu
+    const T* const a = a_in;
+    uint8_t* const y = y_in;
+    const int64_t n = n_in;
 #pragma omp parallel for simd schedule(static) if (n > 65536)
     for (int64_t i = 0; i < n; ++i) y[i] = compare_apply<OP, T>(a[i], b);
   });
@@ -80,9 +84,16 @@ void binary_cpu(BinaryOp op, const StridedIndex& ia, const StridedIndex& ib, con
   });
 }
 
-void binary_scalar_cpu(BinaryOp op, bool scalar_first, int64_t n, const float* a, float b, float* y) {
-  with_binary_op(op, [&](auto tag) {
+void binary_scalar_cpu(BinaryOp op, bool scalar_first, int64_t n_in, const float* a_in, float scalar,
+                       float* y_in) {
+  with_binary_op(op, [=](auto tag) {
     constexpr BinaryOp OP = decltype(tag)::value;
+    // Locals, not the closure's captures: a store to y could alias a captured pointer or the
+    // scalar, and the loop would reload them each element (a gather, 10x slower).
+    const float b = scalar;
+    const float* const a = a_in;
+    float* const y = y_in;
+    const int64_t n = n_in;
     if (scalar_first) {
 #pragma omp parallel for simd schedule(static) if (n > 65536)
       for (int64_t i = 0; i < n; ++i) y[i] = binary_apply<OP>(b, a[i]);

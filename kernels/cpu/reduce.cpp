@@ -1,29 +1,22 @@
 // Reductions on the CPU over any set of dimensions (kernels/shapes.hpp, ReduceShape): output
 // element o is the sum of x[outer.offset(o) + inner.offset(r)] over r. The sum runs in double,
-// so the result is the float32 rounding of the exact sum (PyTorch's pairwise float sum is
+// so the result is (within double rounding) the float32 rounding of the exact sum (PyTorch's pairwise float sum is
 // within a few ulps of it). The mean is the same sum times 1/count; its backward hands every
 // input dy/count (expand_scale). docs/reductions.md.
 #include <cmath>
+#include <vector>
 
 #include "kernels/cpu/kernels_cpu.hpp"
+#include "kernels/cpu/reduce_plan.hpp"
 
 namespace dlcraft {
 namespace {
 
 void reduce_scaled(const ReduceShape& s, double scale, const float* x, float* y) {
-  const int64_t outputs = s.outer.count(), count = s.inner.count();
-  // Reducing the last dimension: the r-th input is simply base[r] (the common case, row sums).
-  const bool contiguous = s.inner.rank == 1 && s.inner.strides[0] == 1;
-#pragma omp parallel for schedule(static) if (outputs * count > 65536)
-  for (int64_t o = 0; o < outputs; ++o) {
-    const float* base = x + s.outer.offset(o);
-    double acc = 0;
-    if (contiguous)
-      for (int64_t r = 0; r < count; ++r) acc += base[r];
-    else
-      for (int64_t r = 0; r < count; ++r) acc += base[s.inner.offset(r)];
-    y[o] = static_cast<float>(acc * scale);
-  }
+  const int64_t outputs = s.outer.count();
+  std::vector<double> acc(static_cast<size_t>(outputs));
+  reduce_sums(s, x, acc.data(), [](float v, int64_t) { return double(v); });
+  for (int64_t o = 0; o < outputs; ++o) y[o] = static_cast<float>(acc[size_t(o)] * scale);
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 // The backward is a scatter: the gradient of each output goes to its winner only, the way
 // max pooling routes it (docs/pooling.md). docs/reductions.md.
 #include <algorithm>
+#include <vector>
 
 #include "kernels/cpu/kernels_cpu.hpp"
+#include "kernels/cpu/reduce_plan.hpp"
 
 namespace dlcraft {
 namespace {
@@ -22,7 +24,68 @@ inline bool beats(float v, float best, bool is_max) {
 void reduce_minmax_cpu(const ReduceShape& s, bool is_max, const float* x, float* values,
                        int64_t* indices) {
   const int64_t outputs = s.outer.count(), count = s.inner.count();
-#pragma omp parallel for schedule(static) if (outputs * count > 65536)
+  if (outputs == 0 || count == 0) return;  // the op raises for count == 0
+  const bool par = outputs * count > 65536;
+  // The walks of kernels/cpu/reduce_plan.hpp. Every path keeps the rule above: within a run the
+  // first winner stays, and runs (chunks) are combined in order with the same strict test.
+  if (reduce_rows_contiguous(s)) {
+    const int64_t chunk = outputs <= kReduceFewOutputs && count > kReduceChunk ? kReduceChunk : count;
+    const int64_t chunks = (count + chunk - 1) / chunk;
+    std::vector<float> best(size_t(outputs * chunks));
+    std::vector<int64_t> at(size_t(outputs * chunks));
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t t = 0; t < outputs * chunks; ++t) {
+      const int64_t o = t / chunks, c = t % chunks;
+      const int64_t r0 = c * chunk, r1 = std::min(count, r0 + chunk);
+      const float* base = x + s.outer.offset(o);
+      float b = base[r0];
+      int64_t a = r0;
+      for (int64_t r = r0 + 1; r < r1; ++r)
+        if (beats(base[r], b, is_max)) {
+          b = base[r];
+          a = r;
+        }
+      best[size_t(t)] = b;
+      at[size_t(t)] = a;
+    }
+    for (int64_t o = 0; o < outputs; ++o) {
+      float b = best[size_t(o * chunks)];
+      int64_t a = at[size_t(o * chunks)];
+      for (int64_t c = 1; c < chunks; ++c)
+        if (beats(best[size_t(o * chunks + c)], b, is_max)) {
+          b = best[size_t(o * chunks + c)];
+          a = at[size_t(o * chunks + c)];
+        }
+      values[o] = b;
+      indices[o] = a;
+    }
+    return;
+  }
+  if (reduce_outputs_contiguous(s)) {
+    const int64_t blocks = (outputs + kReduceColumnBlock - 1) / kReduceColumnBlock;
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t bl = 0; bl < blocks; ++bl) {
+      const int64_t o0 = bl * kReduceColumnBlock;
+      const int64_t len = std::min<int64_t>(kReduceColumnBlock, outputs - o0);
+      float* b = values + o0;
+      int64_t* a = indices + o0;
+      const float* first = x + s.inner.offset(0) + o0;
+      for (int64_t j = 0; j < len; ++j) {
+        b[j] = first[j];
+        a[j] = 0;
+      }
+      for (int64_t r = 1; r < count; ++r) {
+        const float* row = x + s.inner.offset(r) + o0;
+        for (int64_t j = 0; j < len; ++j)
+          if (beats(row[j], b[j], is_max)) {
+            b[j] = row[j];
+            a[j] = r;
+          }
+      }
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static) if (par)
   for (int64_t o = 0; o < outputs; ++o) {
     const float* base = x + s.outer.offset(o);
     float best = base[s.inner.offset(0)];

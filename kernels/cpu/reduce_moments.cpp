@@ -1,5 +1,5 @@
 // Variance and standard deviation over dimensions on the CPU (torch.var / torch.std).
-// Two passes per output in double: the mean, then the sum of squared deviations (more
+// Two passes per output in double (kernels/cpu/reduce_plan.hpp walks the input): the mean, then the sum of squared deviations (more
 // accurate than sum(x^2) - n mean^2, which cancels badly when the mean is large).
 // var = sum (x - mean)^2 / max(0, count - correction): a divisor of 0 gives inf, or NaN when
 // the deviations are all 0 too, as torch. Backward:
@@ -8,8 +8,10 @@
 // torch gives a gradient of 0 instead of 0/0; so do we. docs/reductions.md.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels/cpu/kernels_cpu.hpp"
+#include "kernels/cpu/reduce_plan.hpp"
 
 namespace dlcraft {
 
@@ -17,19 +19,17 @@ void reduce_var_cpu(const ReduceShape& s, int64_t correction, bool take_sqrt, co
                     float* mean, float* out) {
   const int64_t outputs = s.outer.count(), count = s.inner.count();
   const double divisor = std::max<double>(0.0, double(count) - double(correction));
-#pragma omp parallel for schedule(static) if (outputs * count > 65536)
+  std::vector<double> m(static_cast<size_t>(outputs)), m2(static_cast<size_t>(outputs));
+  reduce_sums(s, x, m.data(), [](float v, int64_t) { return double(v); });
+  for (int64_t o = 0; o < outputs; ++o) m[size_t(o)] /= double(count);
+  const double* mp = m.data();
+  reduce_sums(s, x, m2.data(), [mp](float v, int64_t o) {
+    const double d = v - mp[o];
+    return d * d;
+  });
   for (int64_t o = 0; o < outputs; ++o) {
-    const float* base = x + s.outer.offset(o);
-    double sum = 0;
-    for (int64_t r = 0; r < count; ++r) sum += base[s.inner.offset(r)];
-    const double m = sum / double(count);
-    double m2 = 0;
-    for (int64_t r = 0; r < count; ++r) {
-      const double d = base[s.inner.offset(r)] - m;
-      m2 += d * d;
-    }
-    const double v = m2 / divisor;
-    mean[o] = float(m);
+    const double v = m2[size_t(o)] / divisor;
+    mean[o] = float(m[size_t(o)]);
     out[o] = float(take_sqrt ? std::sqrt(v) : v);
   }
 }

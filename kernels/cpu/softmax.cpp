@@ -8,6 +8,7 @@
 //   log_softmax  y = x - logsumexp(x):       dx = dy - exp(y) * sum_j dy_j
 //   logsumexp    y = log sum exp(x):         dx = dy * exp(x - y)   (= dy * softmax(x))
 #include <cmath>
+#include <vector>
 
 #include "kernels/cpu/kernels_cpu.hpp"
 
@@ -33,6 +34,27 @@ inline double line_sum_exp(const float* x, int64_t dim, int64_t inner, float m) 
 void softmax_forward_cpu(int64_t outer, int64_t dim, int64_t inner, bool log, const float* x,
                          float* y) {
   const int64_t lines = outer * inner;
+  if (inner == 1 && !log) {
+    // softmax over the last dimension: rows in parallel, exp(x - m) computed once per element
+    // and kept (in double) for the scaling pass; the same numbers as the loop below.
+#pragma omp parallel if (lines * dim > 65536)
+    {
+      std::vector<double> e(static_cast<size_t>(dim));
+#pragma omp for schedule(static)
+      for (int64_t l = 0; l < lines; ++l) {
+        const float* xl = x + l * dim;
+        float* yl = y + l * dim;
+        const float m = line_max(xl, dim, 1);
+        double s = 0;
+        for (int64_t j = 0; j < dim; ++j) {
+          e[size_t(j)] = std::exp(double(xl[j]) - m);
+          s += e[size_t(j)];
+        }
+        for (int64_t j = 0; j < dim; ++j) yl[j] = float(e[size_t(j)] / s);
+      }
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (lines * dim > 65536)
   for (int64_t l = 0; l < lines; ++l) {
     const int64_t start = (l / inner) * dim * inner + l % inner;

@@ -349,3 +349,62 @@ TEST_CASE("softmax's backward is the Jacobian-vector product y * (g - sum(g y))"
   std::vector<float> dx2 = x2.grad().to_vector();
   for (int j = 0; j < 3; ++j) CHECK(dx2[j] == Approx(g[j] - yv[j] * (1 - 2 + 0.5)).margin(1e-6));
 }
+
+// The CPU's walks of kernels/cpu/reduce_plan.hpp at odd sizes: one long contiguous run split
+// into chunks (sum/mean/var/max over all), outputs contiguous in memory (column sums, dim 0 of
+// a 3-d tensor), and ties and a NaN across chunk boundaries.
+TEST_CASE("reductions over long runs and over columns match a double loop", "[reductions]") {
+  Generator gen(11);
+  auto sum_all = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double a : v) s += a;
+    return s;
+  };
+  auto max_of = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
+  auto min_of = [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); };
+  Tensor big = add(Tensor::normal({100003}, gen), 3.0);  // a mean far from 0 for var
+  check_close(sum(big).to_vector(), reduce_ref(big, {}, sum_all), 1e-6);
+  check_close(mean(big).to_vector(), reduce_ref(big, {}, ref_mean), 1e-6);
+  check_close(var(big).to_vector(), reduce_ref(big, {}, [](const std::vector<double>& v) { return ref_var(v, 1); }), 1e-5);
+  check_close(max(big).to_vector(), reduce_ref(big, {}, max_of), 0);
+  check_close(min(big).to_vector(), reduce_ref(big, {}, min_of), 0);
+  for (const Shape& shape : {Shape{1000, 37}, Shape{3, 20001}, Shape{20001, 3}, Shape{9, 40, 33}}) {
+    INFO("shape " << to_string(shape));
+    Tensor x = Tensor::normal(shape, gen);
+    for (const std::vector<int64_t>& dims :
+         {std::vector<int64_t>{0}, std::vector<int64_t>{1}, std::vector<int64_t>{}}) {
+      check_close(sum(x, dims).to_vector(), reduce_ref(x, dims, sum_all), 1e-5);
+      check_close(mean(x, dims).to_vector(), reduce_ref(x, dims, ref_mean), 1e-5);
+      check_close(var(x, dims).to_vector(), reduce_ref(x, dims, [](const std::vector<double>& v) { return ref_var(v, 1); }), 1e-5);
+    }
+    for (int64_t d : {0, 1}) {
+      const ValuesIndices mx = max(x, d), mn = min(x, d);
+      check_close(mx.values.to_vector(), reduce_ref(x, {d}, max_of), 0);
+      check_close(mn.values.to_vector(), reduce_ref(x, {d}, min_of), 0);
+      // The index points at the value along d.
+      CHECK(squeeze(gather(x, d, unsqueeze(mx.indices, d)), d).to_vector() == mx.values.to_vector());
+    }
+  }
+  {
+    Tensor x3 = Tensor::normal({9, 40, 33}, gen);
+    check_close(sum(x3, {0, 2}).to_vector(), reduce_ref(x3, {0, 2}, sum_all), 1e-5);
+    check_close(sum(x3, {0, 1}).to_vector(), reduce_ref(x3, {0, 1}, sum_all), 1e-5);
+  }
+  // Ties and NaNs across chunks of a long run: the first wins.
+  std::vector<float> v(50001, 0.0f);
+  v[9000] = 5.0f;
+  v[30000] = 5.0f;
+  v[45000] = -5.0f;
+  Tensor t = Tensor::from_vector(v, {50001});
+  CHECK(argmax(t).item<int64_t>() == 9000);
+  CHECK(max(t, 0).indices.item<int64_t>() == 9000);
+  CHECK(min(t, 0).indices.item<int64_t>() == 45000);
+  v[20000] = NAN;
+  v[40000] = NAN;
+  Tensor tn = Tensor::from_vector(v, {50001});
+  CHECK(max(tn, 0).indices.item<int64_t>() == 20000);
+  CHECK(std::isnan(max(tn).item<float>()));
+  // Column max: ties within a column, first row wins.
+  Tensor cols = Tensor::from_vector({7, 7, 3, 1, 7, 2}, {3, 2});
+  CHECK(max(cols, 0).indices.values_as<int64_t>() == std::vector<int64_t>{0, 0});
+}

@@ -339,3 +339,30 @@ TEST_CASE("gather reads x at the index along one dimension; its gradient scatter
   CHECK_THROWS_AS(gather(x, 1, zeros({2, 2})), DTypeError);
   CHECK_THROWS_AS(gather(x, 2, index), ShapeError);
 }
+
+// The CPU copies the last two dimensions in tiles (kernels/cpu/views.cpp): odd sizes that
+// leave partial tiles, a batch of transposes, and a permute that keeps the last dimension.
+TEST_CASE("transpose and permute of odd sizes match an index loop", "[views]") {
+  Generator gen(5);
+  Tensor x = Tensor::normal({67, 129}, gen);
+  const std::vector<float> xv = x.to_vector(), tv = transpose(x, 0, 1).to_vector();
+  bool same = true;
+  for (int64_t i = 0; i < 129; ++i)
+    for (int64_t j = 0; j < 67; ++j) same = same && tv[i * 67 + j] == xv[j * 129 + i];
+  CHECK(same);
+  Tensor b = Tensor::normal({3, 45, 70}, gen);
+  const std::vector<float> bv = b.to_vector(), pv = permute(b, {0, 2, 1}).to_vector();
+  const std::vector<float> qv = permute(b, {1, 0, 2}).to_vector();
+  for (int64_t n = 0; n < 3; ++n)
+    for (int64_t i = 0; i < 70; ++i)
+      for (int64_t j = 0; j < 45; ++j) {
+        same = same && pv[(n * 70 + i) * 45 + j] == bv[(n * 45 + j) * 70 + i];
+        same = same && qv[(j * 3 + n) * 70 + i] == bv[(n * 45 + j) * 70 + i];
+      }
+  CHECK(same);
+  Tensor xi = reshape(arange(double(67 * 129), DType::Int64), {67, 129});
+  const std::vector<int64_t> iv = transpose(xi, 0, 1).values_as<int64_t>();
+  for (int64_t i = 0; i < 129; ++i)
+    for (int64_t j = 0; j < 67; ++j) same = same && iv[i * 67 + j] == j * 129 + i;
+  CHECK(same);
+}
