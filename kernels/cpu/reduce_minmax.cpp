@@ -19,6 +19,37 @@ inline bool beats(float v, float best, bool is_max) {
   return is_max ? v > best : v < best;
 }
 
+// The winner of base[r0, r1) by the rule above, in two vectorised passes: the extreme value
+// (and whether there is a NaN), then the first element equal to it, which is the element the
+// strict one-by-one scan keeps (equal values, -0 and +0 included, never replace it). Returns
+// false, leaving the scan to the caller, when the run holds a NaN.
+inline bool run_first_extreme(const float* base, int64_t r0, int64_t r1, bool is_max, float& best,
+                              int64_t& at) {
+  float m = base[r0];
+  int nan = 0;
+  if (is_max) {
+#pragma omp simd reduction(max : m) reduction(| : nan)
+    for (int64_t r = r0; r < r1; ++r) {
+      m = base[r] > m ? base[r] : m;
+      nan |= base[r] != base[r];
+    }
+  } else {
+#pragma omp simd reduction(min : m) reduction(| : nan)
+    for (int64_t r = r0; r < r1; ++r) {
+      m = base[r] < m ? base[r] : m;
+      nan |= base[r] != base[r];
+    }
+  }
+  if (nan) return false;
+  for (int64_t r = r0; r < r1; ++r)
+    if (base[r] == m) {
+      best = base[r];
+      at = r;
+      return true;
+    }
+  return false;  // not reached: m is one of the elements
+}
+
 }  // namespace
 
 void reduce_minmax_cpu(const ReduceShape& s, bool is_max, const float* x, float* values,
@@ -40,11 +71,12 @@ void reduce_minmax_cpu(const ReduceShape& s, bool is_max, const float* x, float*
       const float* base = x + s.outer.offset(o);
       float b = base[r0];
       int64_t a = r0;
-      for (int64_t r = r0 + 1; r < r1; ++r)
-        if (beats(base[r], b, is_max)) {
-          b = base[r];
-          a = r;
-        }
+      if (!run_first_extreme(base, r0, r1, is_max, b, a))
+        for (int64_t r = r0 + 1; r < r1; ++r)
+          if (beats(base[r], b, is_max)) {
+            b = base[r];
+            a = r;
+          }
       best[size_t(t)] = b;
       at[size_t(t)] = a;
     }
