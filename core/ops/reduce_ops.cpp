@@ -105,9 +105,9 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims_in, bool keepdim) 
     const float scale = count > 0 ? 1.0f / float(count) : 0.0f;
     Tensor dx = Tensor::empty(in_shape, dy.device());
     if (dy.device().is_cuda())
-      expand_scale_cuda(ix, scale, dy.data(), dx.data());
+      expand_cuda(ix, dy.data(), dx.data(), scale);
     else
-      expand_scale_cpu(ix, scale, dy.data(), dx.data());
+      expand_cpu(ix, dy.data(), dx.data(), scale);
     accumulate_grad(x, dx);
   });
 }

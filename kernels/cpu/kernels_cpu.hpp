@@ -61,8 +61,9 @@ void fill_cpu(int64_t n, float value, float* y);
 void add_cpu(int64_t n, const float* a, const float* b, float* y);
 
 // ---- broadcasting and reductions (kernels/cpu/expand.cpp, reduce.cpp; docs/broadcasting.md) ----
-// y (ix.count() elements) = x read through ix (stride 0 along broadcast dimensions).
-void expand_cpu(const StridedIndex& ix, const float* x, float* y);
+// y (ix.count() elements) = x read through ix (stride 0 along broadcast dimensions), times
+// scale (mean's backward hands every input dy/count).
+void expand_cpu(const StridedIndex& ix, const float* x, float* y, float scale = 1.0f);
 // y[o] = sum over r of x[s.outer.offset(o) + s.inner.offset(r)].
 void reduce_sum_cpu(const ReduceShape& s, const float* x, float* y);
 
@@ -105,9 +106,8 @@ void cast_cpu(DType from, DType to, int64_t n, const void* x, void* y);
 // docs/reductions.md, docs/losses.md). A reduction's output o reads x[outer.offset(o) +
 // inner.offset(r)] for r in [0, count) as reduce_sum does; `ix` arguments read a tensor of the
 // reduced shape (reduced dimensions kept as 1) as x's shape, as expand does.
-// mean: y[o] = sum / count (NaN for count 0); backward dx[e] = dy[ix.offset(e)] * scale.
+// mean: y[o] = sum / count (NaN for count 0); backward: expand_cpu with scale 1/count.
 void reduce_mean_cpu(const ReduceShape& s, const float* x, float* y);
-void expand_scale_cpu(const StridedIndex& ix, float scale, const float* dy, float* dx);
 // max (is_max) / min: the value and its position r; the first on ties, and a NaN wins (the
 // first NaN), as torch. count >= 1. Backward: dx = 0 but dx[at index[o]] = dy[o]; n = x's size.
 void reduce_minmax_cpu(const ReduceShape& s, bool is_max, const float* x, float* values,

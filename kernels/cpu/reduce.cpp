@@ -2,7 +2,7 @@
 // element o is the sum of x[outer.offset(o) + inner.offset(r)] over r. The sum runs in double,
 // so the result is (within double rounding) the float32 rounding of the exact sum (PyTorch's pairwise float sum is
 // within a few ulps of it). The mean is the same sum times 1/count; its backward hands every
-// input dy/count (expand_scale). docs/reductions.md.
+// input dy/count (expand_cpu with a scale). docs/reductions.md.
 #include <cmath>
 #include <vector>
 
@@ -26,12 +26,6 @@ void reduce_sum_cpu(const ReduceShape& s, const float* x, float* y) { reduce_sca
 void reduce_mean_cpu(const ReduceShape& s, const float* x, float* y) {
   const int64_t count = s.inner.count();
   reduce_scaled(s, count > 0 ? 1.0 / double(count) : NAN, x, y);  // torch: the mean of nothing is NaN
-}
-
-void expand_scale_cpu(const StridedIndex& ix, float scale, const float* dy, float* dx) {
-  const int64_t n = ix.count();
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t e = 0; e < n; ++e) dx[e] = dy[ix.offset(e)] * scale;
 }
 
 }  // namespace dlcraft

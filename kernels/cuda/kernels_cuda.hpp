@@ -33,7 +33,7 @@ void add_cuda(int64_t n, const float* a, const float* b, float* y);
 void all_finite_cuda(int64_t n, const float* x, int32_t* any_nonfinite);
 
 // ---- broadcasting and reductions (kernels/cuda/expand.cu, reduce.cu), as on the CPU ----
-void expand_cuda(const StridedIndex& ix, const float* x, float* y);
+void expand_cuda(const StridedIndex& ix, const float* x, float* y, float scale = 1.0f);
 void reduce_sum_cuda(const ReduceShape& s, const float* x, float* y);
 
 // ---- element-wise math (the general tensor library) ----
@@ -65,7 +65,6 @@ void cast_cuda(DType from, DType to, int64_t n, const void* x, void* y);
 // (kernels/cuda/reduce.cu, reduce_minmax.cu, reduce_moments.cu, softmax.cu, losses.cu), as
 // on the CPU (kernels/cpu/kernels_cpu.hpp).
 void reduce_mean_cuda(const ReduceShape& s, const float* x, float* y);
-void expand_scale_cuda(const StridedIndex& ix, float scale, const float* dy, float* dx);
 void reduce_minmax_cuda(const ReduceShape& s, bool is_max, const float* x, float* values,
                         int64_t* indices);
 void reduce_minmax_backward_cuda(const ReduceShape& s, int64_t n, const float* dy,

@@ -5,7 +5,7 @@
 //     row side by side and combine with warp shuffles (block_reduce_sum);
 //   - otherwise (column sums, e.g. a bias gradient): one thread per output; neighbouring
 //     threads own neighbouring outputs, which sit next to each other in memory.
-// The mean is the sum times 1/count; its backward (expand_scale) hands every input dy/count.
+// The mean is the sum times 1/count; its backward (expand_cuda with a scale) hands every input dy/count.
 // CPU reference: kernels/cpu/reduce.cpp.
 #include "kernels/cuda/kernels_cuda.hpp"
 #include "kernels/cuda/reduce.cuh"
@@ -36,11 +36,6 @@ __global__ void reduce_sum_columns_kernel(ReduceShape s, int64_t outputs, int64_
   }
 }
 
-__global__ void expand_scale_kernel(StridedIndex ix, int64_t n, float scale, const float* dy, float* dx) {
-  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < n; e += int64_t(gridDim.x) * blockDim.x)
-    dx[e] = dy[ix.offset(e)] * scale;
-}
-
 void reduce_scaled(const char* op, const ReduceShape& s, float scale, const float* x, float* y) {
   const int64_t outputs = s.outer.count(), count = s.inner.count();
   if (outputs == 0) return;
@@ -60,12 +55,6 @@ void reduce_sum_cuda(const ReduceShape& s, const float* x, float* y) {
 void reduce_mean_cuda(const ReduceShape& s, const float* x, float* y) {
   const int64_t count = s.inner.count();
   reduce_scaled("reduce_mean_cuda", s, count > 0 ? 1.0f / float(count) : NAN, x, y);
-}
-
-void expand_scale_cuda(const StridedIndex& ix, float scale, const float* dy, float* dx) {
-  const int64_t n = ix.count();
-  if (n == 0) return;
-  launch("expand_scale_cuda", expand_scale_kernel, grid_for(n), kThreads, ix, n, scale, dy, dx);
 }
 
 }  // namespace dlcraft

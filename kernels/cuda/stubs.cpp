@@ -28,7 +28,7 @@ void* host_alloc_pinned(size_t bytes) { return std::malloc(bytes == 0 ? 1 : byte
 void host_free_pinned(void* p) { std::free(p); }
 void copy_cuda(void*, bool, const void*, bool, size_t) { no_cuda("copy_cuda"); }
 void fill_cuda(int64_t, float, float*) { no_cuda("fill_cuda"); }
-void expand_cuda(const StridedIndex&, const float*, float*) { no_cuda("expand_cuda"); }
+void expand_cuda(const StridedIndex&, const float*, float*, float) { no_cuda("expand_cuda"); }
 void reduce_sum_cuda(const ReduceShape&, const float*, float*) { no_cuda("reduce_sum_cuda"); }
 
 // ---- element-wise math (the general tensor library) ----
@@ -46,7 +46,6 @@ void cast_cuda(DType, DType, int64_t, const void*, void*) { no_cuda("cast_cuda")
 
 // ---- reductions beyond sum, softmax, losses ----
 void reduce_mean_cuda(const ReduceShape&, const float*, float*) { no_cuda("reduce_mean_cuda"); }
-void expand_scale_cuda(const StridedIndex&, float, const float*, float*) { no_cuda("expand_scale_cuda"); }
 void reduce_minmax_cuda(const ReduceShape&, bool, const float*, float*, int64_t*) { no_cuda("reduce_minmax_cuda"); }
 void reduce_minmax_backward_cuda(const ReduceShape&, int64_t, const float*, const int64_t*, float*) { no_cuda("reduce_minmax_backward_cuda"); }
 void reduce_var_cuda(const ReduceShape&, int64_t, bool, const float*, float*, float*) { no_cuda("reduce_var_cuda"); }
