@@ -131,9 +131,10 @@ struct Printer {
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "tensor(undefined)";
-  const std::vector<double> values = t.values_as<double>();
-  const std::vector<int64_t> ints =
-      t.dtype() == DType::Int64 ? t.values_as<int64_t>() : std::vector<int64_t>{};
+  // One copy to the host: int64 exactly, the others as double.
+  const bool int64 = t.dtype() == DType::Int64;
+  const std::vector<double> values = int64 ? std::vector<double>{} : t.values_as<double>();
+  const std::vector<int64_t> ints = int64 ? t.values_as<int64_t>() : std::vector<int64_t>{};
   Printer p{t.shape(), values, ints, t.dtype(), FloatFormat{}, t.numel() > kThreshold, 0, ""};
   if (t.dtype() == DType::Float32) p.format = choose_format(values);
   const std::string head = "tensor(";
