@@ -22,16 +22,52 @@ enum class CudaKernels { Ours, Vendor };
 void set_cuda_kernels(CudaKernels k);
 CudaKernels cuda_kernels();
 
-// x (N,C,H,W), weight (K,C,R,S), bias (K) or undefined -> (N,K,OH,OW)
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride = 1,
-              int padding = 0, const std::string& who = "conv2d");
+// A (height, width) pair; a single int means both, as torch's "int or tuple" arguments.
+struct Size2 {
+  int h = 0, w = 0;
+  Size2() = default;
+  Size2(int v) : h(v), w(v) {}  // NOLINT: implicit on purpose (conv2d(x, w, b, 2, 1))
+  Size2(int h_, int w_) : h(h_), w(w_) {}
+  bool operator==(const Size2& o) const { return h == o.h && w == o.w; }
+};
+
+// x (N,C,H,W), weight (K,C,R,S), bias (K) or undefined -> (N,K,OH,OW) with
+// OH = (H + 2*padding.h - R) / stride.h + 1 (and the same with w, S for OW).
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride = 1,
+              Size2 padding = 0, const std::string& who = "conv2d");
 // x (N,in), weight (out,in), bias (out) or undefined -> (N,out)
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const std::string& who = "linear");
 Tensor relu(const Tensor& x);
-// (N,C,H,W) -> (N,C,(H-k)/s+1,(W-k)/s+1); stride 0 means stride = kernel
-Tensor max_pool2d(const Tensor& x, int kernel, int stride = 0, const std::string& who = "max_pool2d");
-Tensor avg_pool2d(const Tensor& x, int kernel, int stride = 0, const std::string& who = "avg_pool2d");
+// (N,C,H,W) -> (N,C,(H+2p-k)/s+1,(W+2p-k)/s+1) per side; stride 0 means stride = kernel.
+// Padding (at most half the kernel, as torch) is -inf for max (never picked) and counts as
+// zeros in avg's divisor (torch's count_include_pad=True). No ceil_mode.
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding = 0,
+                  const std::string& who = "max_pool2d");
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding = 0,
+                  const std::string& who = "avg_pool2d");
+// (N,C,H,W) -> (N,C,out.h,out.w): output cell i averages input rows floor(i*H/out.h) up to
+// ceil((i+1)*H/out.h) (torch's adaptive windows; the same for columns), any H >= 1.
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size,
+                           const std::string& who = "adaptive_avg_pool2d");
+
+// Batch normalisation over dim 1 of x (N,C), (N,C,L) or (N,C,H,W) (core/ops/batch_norm.cpp):
+//   y = (x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c
+// training: mean/var are the batch's (over N and the spatial dims; var biased), and the
+// running statistics, when defined, are updated in place:
+//   running = (1 - momentum) * running + momentum * stat   (running_var gets the unbiased var)
+// not training: running_mean/running_var are used (they must be defined). weight and bias (C)
+// may be undefined (affine=False). Differentiable in x, weight, bias (training and eval).
+// Needs more than one value per channel in training (torch's error otherwise).
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
+                  double eps = 1e-5, const std::string& who = "batch_norm");
+
+// Dropout (core/ops/dropout.cpp): in training, each element is zeroed with probability p and
+// the rest scaled by 1/(1-p) (the mask drawn on the host from `gen`, or the default generator
+// when null, so CPU and GPU drop the same elements for the same seed); identity otherwise.
+Tensor dropout(const Tensor& x, double p, bool training, Generator* gen = nullptr,
+               const std::string& who = "dropout");
 // Same data, new shape; one dimension may be -1 (inferred).
 Tensor reshape(const Tensor& x, Shape shape);
 // (N, d1, d2, ...) -> (N, d1*d2*...)

@@ -9,7 +9,7 @@ BasicBlock::BasicBlock(int in_channels, int out_channels, int hidden_dim) {
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
-  return pool->forward(relu(conv2->forward(relu(conv1->forward(x)))));
+  return (*pool)(relu((*conv2)(relu((*conv1)(x)))));
 }
 
 CNN::CNN(int num_classes) {
@@ -23,9 +23,9 @@ CNN::CNN(int num_classes) {
 }
 
 Tensor CNN::forward(const Tensor& x) {
-  Tensor h = block3->forward(block2->forward(block1->forward(x)));
+  Tensor h = (*block3)((*block2)((*block1)(x)));
   h = flatten(h, 1);
-  return fc3->forward(relu(fc2->forward(relu(fc1->forward(h)))));
+  return (*fc3)(relu((*fc2)(relu((*fc1)(h)))));
 }
 
 }  // namespace dlcraft

@@ -8,8 +8,12 @@
 
 namespace dlcraft {
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
-              const std::string& who) {
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride2,
+              Size2 padding2, const std::string& who) {
+  // TEMPORARY until per-side kernels land: square stride/padding only.
+  if (!(stride2.h == stride2.w && padding2.h == padding2.w))
+    throw ArgumentError(who + ": different stride/padding per side is not supported yet");
+  const int stride = stride2.h, padding = padding2.h;
   check_rank(x, 4, who, "input");
   check_rank(weight, 4, who, "weight");
   check_same_device({x, weight, bias}, who);

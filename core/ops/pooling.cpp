@@ -11,7 +11,12 @@
 namespace dlcraft {
 
 namespace {
-Pool2dShape pool_shape(const Tensor& x, int kernel, int stride, const std::string& who) {
+Pool2dShape pool_shape(const Tensor& x, Size2 kernel2, Size2 stride2, Size2 padding,
+                       const std::string& who) {
+  // TEMPORARY until padded/rectangular windows land.
+  if (!(kernel2.h == kernel2.w && stride2.h == stride2.w && padding.h == 0 && padding.w == 0))
+    throw ArgumentError(who + ": rectangular or padded windows are not supported yet");
+  const int kernel = kernel2.h, stride = stride2.h;
   check_rank(x, 4, who, "input");
   if (kernel < 1 || stride < 0)
     throw ArgumentError(who + ": kernel must be >= 1 and stride >= 0 (got kernel " +
@@ -25,8 +30,9 @@ Pool2dShape pool_shape(const Tensor& x, int kernel, int stride, const std::strin
 }
 }  // namespace
 
-Tensor max_pool2d(const Tensor& x, int kernel, int stride, const std::string& who) {
-  Pool2dShape s = pool_shape(x, kernel, stride, who);
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
+                  const std::string& who) {
+  Pool2dShape s = pool_shape(x, kernel, stride, padding, who);
   const Device d = x.device();
   Tensor y = Tensor::empty({s.n, s.c, s.out_h(), s.out_w()}, d);
   // Which input won each window, kept for backward (an int32 per output).
@@ -47,8 +53,9 @@ Tensor max_pool2d(const Tensor& x, int kernel, int stride, const std::string& wh
   });
 }
 
-Tensor avg_pool2d(const Tensor& x, int kernel, int stride, const std::string& who) {
-  Pool2dShape s = pool_shape(x, kernel, stride, who);
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
+                  const std::string& who) {
+  Pool2dShape s = pool_shape(x, kernel, stride, padding, who);
   Tensor y = Tensor::empty({s.n, s.c, s.out_h(), s.out_w()}, x.device());
   if (x.device().is_cuda())
     avg_pool2d_forward_cuda(s, x.data(), y.data());
