@@ -168,18 +168,18 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
     known.insert(name);
     auto it = state.find(name);
     if (it == state.end()) {
-      missing.push_back(name);
+      missing.push_back("'" + name + "'");
       continue;
     }
     if (it->second.dtype() != t.dtype())
-      wrong.push_back(name + " is " + to_string(it->second.dtype()) + ", expected " + to_string(t.dtype()));
+      wrong.push_back("'" + name + "' is " + to_string(it->second.dtype()) + ", expected " + to_string(t.dtype()));
     else if (it->second.shape() != t.shape()) {
       shape_wrong = true;
-      wrong.push_back(name + " " + to_string(it->second.shape()) + ", expected " + to_string(t.shape()));
+      wrong.push_back("'" + name + "' " + to_string(it->second.shape()) + ", expected " + to_string(t.shape()));
     }
   }
   for (auto& [name, t] : state)
-    if (!known.count(name)) unexpected.push_back(name);
+    if (!known.count(name)) unexpected.push_back("'" + name + "'");
   std::string problems;
   if (!wrong.empty()) problems += "; " + std::to_string(wrong.size()) + " mismatched: " + first_few(wrong);
   if (strict && !missing.empty())
