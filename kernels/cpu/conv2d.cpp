@@ -125,10 +125,12 @@ void col2im(const Conv2dShape& s, const float* col, float* x) {
 // Per-thread scratch that grows to the largest layer once and is then reused, so steady-state
 // training steps do not allocate. It holds one image's col (C*R*S x OH*OW floats), never the
 // whole batch's: 29 MB for a 3x3 conv of 256 channels at 56x56, whatever the batch size.
-float* scratch(size_t count) {
-  thread_local std::vector<float> buf;
-  if (buf.size() < count) buf.resize(count);
-  return buf.data();
+// Slot 0 holds col, slot 1 the weight gradient's private sums: kept apart so that growing
+// one never copies the other (a resize briefly holds the old and the new buffer).
+float* scratch(size_t count, int slot = 0) {
+  thread_local std::vector<float> buf[2];
+  if (buf[slot].size() < count) buf[slot].resize(count);
+  return buf[slot].data();
 }
 
 // A 1x1 kernel with stride 1 and no padding: col would be a copy of the image itself
@@ -179,15 +181,14 @@ void conv2d_backward_weight_cpu(const Conv2dShape& s, const float* x, const floa
   const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s;
   const int64_t wsize = int64_t(s.k) * CRS;
   const bool direct = pointwise(s);
-  const size_t col_size = direct ? 0 : size_t(CRS) * P;
   // Each thread sums dW over its own images (dy_n (k,P) x col^T (P,crs)) into a private
   // buffer; the buffers are then added in thread order, so results repeat run to run.
   std::fill(dw, dw + wsize, 0.0f);
   if (db) std::fill(db, db + s.k, 0.0f);
 #pragma omp parallel
   {
-    float* buf = scratch(col_size + wsize + s.k);
-    float* dw_local = buf + col_size;
+    float* buf = direct ? nullptr : scratch(size_t(CRS) * P);
+    float* dw_local = scratch(size_t(wsize) + s.k, 1);
     float* db_local = dw_local + wsize;
     std::fill(dw_local, dw_local + wsize + s.k, 0.0f);
 #pragma omp for schedule(static)
