@@ -130,14 +130,18 @@ RgbImage resize_antialiased(const RgbImage& src, int width, int height) {
   dst.width = width;
   dst.height = height;
   dst.pixels.resize(size_t(width) * height * 3);
+  const int row_len = width * 3;
+  std::vector<int32_t> acc(row_len);
   for (int y = 0; y < height; ++y) {
     const int32_t* k = &vert.weights[size_t(y) * vert.taps];
-    uint8_t* out = &dst.pixels[size_t(y) * width * 3];
-    for (int x = 0; x < width * 3; ++x) {
-      int32_t s = 1 << (kPrecisionBits - 1);
-      for (int i = 0; i < vert.count[y]; ++i) s += tmp.pixels[size_t(vert.first[y] - row0 + i) * width * 3 + x] * k[i];
-      out[x] = clip8(s);
+    std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
+    for (int i = 0; i < vert.count[y]; ++i) {  // row by row: the inner loop vectorises
+      const uint8_t* in = &tmp.pixels[size_t(vert.first[y] - row0 + i) * row_len];
+      const int32_t ki = k[i];
+      for (int x = 0; x < row_len; ++x) acc[x] += in[x] * ki;
     }
+    uint8_t* out = &dst.pixels[size_t(y) * row_len];
+    for (int x = 0; x < row_len; ++x) out[x] = clip8(acc[x]);
   }
   return dst;
 }

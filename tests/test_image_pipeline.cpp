@@ -7,6 +7,7 @@
 // (tests/image_encode.hpp) at odd sizes, RGB and grayscale.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 
 #include "core/error.hpp"
 #include "core/safetensors.hpp"
+#include "core/threads.hpp"
 #include "datasets/image_files.hpp"
 #include "datasets/image_loader.hpp"
 #include "datasets/image_transforms.hpp"
@@ -721,4 +723,31 @@ TEST_CASE("ImageBatchLoader and load_image_batch: bad options and shapes") {
   const std::vector<float> g = floats(load_image_tensor(ds.paths[2], eval_transform(40, 32)));
   CHECK(g[5] * kImageNetStd[0] + kImageNetMean[0] == Approx(g[1024 + 5] * kImageNetStd[1] + kImageNetMean[1]));
   CHECK_THROWS_AS(load_image_batch({}), ArgumentError);
+}
+
+// Not run by ctest: `test_image_pipeline "[.bench]"` prints the loader's images/s on photo-sized
+// JPEGs (500x375, ImageNet's typical size) for 1 and 2..N decoding threads.
+TEST_CASE("ImageBatchLoader throughput", "[.bench]") {
+  const std::string root = fresh_dir("bench");
+  fs::create_directories(root + "/a");
+  RgbImage photo = coord_image(500, 375);  // smooth gradients with a little noise: JPEG-friendly
+  Generator gen(1);
+  for (uint8_t& v : photo.pixels) v = uint8_t(std::min(255, v / 2 + int(gen.below(16))));
+  const Bytes jpeg = encode_jpeg(photo.width, photo.height, 3, photo.pixels, 90, false);
+  for (int i = 0; i < 96; ++i) write_bytes(root + "/a/" + std::to_string(i) + ".jpg", jpeg);
+  const ImageFileDataset ds = scan_image_files(root);
+  for (const ImageTransform& t : {eval_transform(), train_transform()})
+    for (int threads : {1, 2, num_threads()}) {
+      ImageLoaderOptions opt;
+      opt.batch_size = 32;
+      opt.transform = t;
+      opt.threads = threads;
+      ImageBatchLoader loader(ds, opt);
+      run_epoch(loader, 0);  // warm-up: page cache, allocations
+      const auto start = std::chrono::steady_clock::now();
+      run_epoch(loader, 1);
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      WARN(t.str().substr(0, 40) << "... threads " << threads << ": " << int(ds.size() / s) << " images/s ("
+                                 << jpeg.size() / 1024 << " KiB JPEGs, 500x375)");
+    }
 }
