@@ -21,8 +21,8 @@ constexpr std::array<float, 3> kImageNetStd{0.229f, 0.224f, 0.225f};
 
 // PIL's bilinear resize with antialiasing, which torchvision applies to PIL images (Resize,
 // RandomResizedCrop): a separable triangle filter whose support widens with the shrink factor,
-// so every source pixel counts when shrinking; 8-bit fixed-point weights and a rounded 8-bit
-// intermediate between the horizontal and the vertical pass, as Pillow, so the result is
+// so every source pixel counts when shrinking; weights in 22-bit fixed point and a rounded
+// 8-bit image between the horizontal and the vertical pass, as Pillow's, so the result is
 // Pillow's to the byte. ArgumentError for a bad image or a size < 1.
 RgbImage resize_antialiased(const RgbImage& src, int width, int height);
 
@@ -59,7 +59,7 @@ RgbImage random_resized_crop(const RgbImage& img, int height, int width, uint64_
 RgbImage random_resized_crop(const RgbImage& img, int height, int width, Generator& gen,
                              std::array<double, 2> scale = {0.08, 1.0},
                              std::array<double, 2> ratio = {3.0 / 4.0, 4.0 / 3.0});
-// The window `box` of `img` (which must lie inside it), copied.
+// The window `box` of `img`, copied; ArgumentError when it does not lie inside the image.
 RgbImage crop(const RgbImage& img, const CropBox& box);
 
 // Mirror left-right.
