@@ -193,7 +193,10 @@ TEST_CASE("center_crop: torchvision's offsets (round half to even) and zero padd
                                          {24, 17, 16, 23, 0, 0},
                                          {300, 200, 197, 293, 4, 2},
                                          {9, 9, 9, 9, 0, 0},
-                                         {299, 201, 200, 292, 4, 0}}) {
+                                         {299, 201, 200, 292, 4, 0},
+                                         // a 500x375 photo after Resize(256) (docs/image_pipeline.md):
+                                         // (341 - 224) / 2 = 58.5 -> 58, (256 - 224) / 2 = 16
+                                         {341, 256, 224, 224, 58, 16}}) {
     INFO(c.w << "x" << c.h << " crop " << c.cw << "x" << c.ch);
     const RgbImage out = center_crop(coord_image(c.w, c.h), c.ch, c.cw);
     REQUIRE(out.width == c.cw);
