@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
           pixels.resize(pixels.size() + size_t(transform.output_floats()));
           transform.apply(img, 0, pixels.data() + pixels.size() - size_t(transform.output_floats()));
           ok.push_back(images[i]);
-        } catch (const IOError& e) {
+        } catch (const Error& e) {  // unreadable, or too thin to resize: report, go on
           std::fprintf(stderr, "error: %s\n", e.what());
           ++failed;
         }

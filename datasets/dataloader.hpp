@@ -56,7 +56,8 @@ class BatchSource {
   virtual ~BatchSource() = default;
   virtual int64_t batches_per_epoch() const = 0;
   virtual void start_epoch(int64_t epoch) = 0;
-  // The next batch as an (n,3,32,32) tensor on `device` plus its labels; false at the end.
+  // The next batch as an (n,3,H,W) tensor on `device` (32x32 for CIFAR; the crop size for
+  // ImageBatchLoader) plus its labels; false at the end.
   virtual bool next_batch(Device device, Tensor& images, std::vector<int32_t>& labels) = 0;
 };
 
