@@ -9,13 +9,4 @@ Tensor adaptive_avg_pool2d(const Tensor&, Size2, const std::string& who) {
   throw ArgumentError(who + ": not implemented yet");
 }
 
-Tensor batch_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, bool, double,
-                  double, const std::string& who) {
-  throw ArgumentError(who + ": not implemented yet");
-}
-
-Tensor dropout(const Tensor&, double, bool, Generator*, const std::string& who) {
-  throw ArgumentError(who + ": not implemented yet");
-}
-
 }  // namespace dlcraft
