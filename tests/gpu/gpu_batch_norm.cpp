@@ -67,12 +67,14 @@ BnRun run(const BnCase& k, Device d, bool training, bool affine, bool track) {
   return r;
 }
 
-// GPU sums are float trees, the CPU's double loops: 1e-4 relative to the largest value.
+// GPU sums are float trees, the CPU's double loops: 1e-4 relative to the largest value. dx
+// is a difference of terms of size |w invstd dy| ~ 1 that nearly cancel when a channel has
+// few values (with 2, dx is 0 up to eps), so its error is measured against at least 1.
 void check_same(const BnRun& gpu, const BnRun& cpu) {
   CHECK(relative_error(gpu.y, cpu.y) < 1e-4);
   CHECK(relative_error(gpu.running_mean, cpu.running_mean) < 1e-5);
   CHECK(relative_error(gpu.running_var, cpu.running_var) < 1e-5);
-  CHECK(relative_error(gpu.dx, cpu.dx) < 1e-4);
+  CHECK(relative_error(gpu.dx, cpu.dx, 1.0) < 1e-4);
   CHECK(relative_error(gpu.dweight, cpu.dweight) < 1e-4);
   CHECK(relative_error(gpu.dbias, cpu.dbias) < 1e-4);
 }
