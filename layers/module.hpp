@@ -49,10 +49,13 @@ class Module {
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
+  // This module's flag alone, children untouched (to restore a saved mix of modes).
+  void set_training_flag(bool on) { training_ = on; }
   // Freezing: requires_grad of every parameter in this sub-tree (false = frozen).
   void requires_grad_(bool on);
 
-  // Moves every parameter and buffer to `device` in place (existing handles see the new memory).
+  // Moves every parameter and float buffer to `device` in place (existing handles see the new
+  // memory); integer buffers (counters) stay in host memory.
   void to(Device device);
   Device device() const;
 
