@@ -200,4 +200,8 @@ void batch_norm_backward_cpu(const BatchNormShape& s, bool training, const float
                              const float* dy, const float* weight, const float* save_mean,
                              const float* save_invstd, float* dx, float* dweight, float* dbias);
 
+// ---- adaptive average pooling (kernels/cpu/adaptive_pool.cpp): windows as AdaptivePool2dShape ----
+void adaptive_avg_pool2d_forward_cpu(const AdaptivePool2dShape& s, const float* x, float* y);
+void adaptive_avg_pool2d_backward_cpu(const AdaptivePool2dShape& s, const float* dy, float* dx);
+
 }  // namespace dlcraft

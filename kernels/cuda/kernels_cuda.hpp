@@ -217,4 +217,8 @@ void batch_norm_backward_cudnn(const BatchNormShape& s, double eps, const float*
                                const float* weight, const float* save_mean, const float* save_invstd,
                                float* dx, float* dweight, float* dbias);
 
+// ---- adaptive average pooling (kernels/cuda/adaptive_pool.cu) ----
+void adaptive_avg_pool2d_forward_cuda(const AdaptivePool2dShape& s, const float* x, float* y);
+void adaptive_avg_pool2d_backward_cuda(const AdaptivePool2dShape& s, const float* dy, float* dx);
+
 }  // namespace dlcraft

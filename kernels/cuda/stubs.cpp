@@ -107,4 +107,8 @@ void batch_norm_eval_stats_cuda(int64_t, double, const float*, const float*, flo
 void batch_norm_forward_cudnn(const BatchNormShape&, bool, double, double, const float*, const float*, const float*, float*, float*, float*, float*, float*) { no_cuda("batch_norm_forward_cudnn"); }
 void batch_norm_backward_cudnn(const BatchNormShape&, double, const float*, const float*, const float*, const float*, const float*, float*, float*, float*) { no_cuda("batch_norm_backward_cudnn"); }
 
+// ---- adaptive average pooling
+void adaptive_avg_pool2d_forward_cuda(const AdaptivePool2dShape&, const float*, float*) { no_cuda("adaptive_avg_pool2d_forward_cuda"); }
+void adaptive_avg_pool2d_backward_cuda(const AdaptivePool2dShape&, const float*, float*) { no_cuda("adaptive_avg_pool2d_backward_cuda"); }
+
 }  // namespace dlcraft
