@@ -234,6 +234,10 @@ void bench_tensor_ops(Device device, int warmup, int repeats) {
         {"max along dim 1", 1, [&] { max(a, 1); }},
         {"softmax (dim 1)", 2, [&] { softmax(a, 1); }},
         {"transpose", 2, [&] { transpose(a, 0, 1); }},
+        // a as (n/4096, 64, 8, 8): statistics over n/64 values per channel, then normalise.
+        {"batch_norm (train, 64 ch)", 2, [&] {
+           batch_norm(view(a, {n / 4096, 64, 8, 8}), Tensor(), Tensor(), Tensor(), Tensor(), true);
+         }},
     };
     for (const Case& c : cases) {
       const double ms = median_ms(warmup, repeats, c.run, device);

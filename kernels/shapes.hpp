@@ -119,4 +119,13 @@ struct ReduceShape {
   StridedIndex outer, inner;
 };
 
+// ---- batch_norm (kernels/cpu/batch_norm.cpp, kernels/cuda/batch_norm.cu) ----
+// x (N,C), (N,C,L) or (N,C,H,W) read as (n, c, inner): inner = L or H*W (1 for 2-D input).
+// Channel ch holds the n * inner elements x[(i * c + ch) * inner + j].
+struct BatchNormShape {
+  int64_t n, c, inner;
+  DLCRAFT_HOST_DEVICE int64_t per_channel() const { return n * inner; }
+  DLCRAFT_HOST_DEVICE int64_t count() const { return n * c * inner; }
+};
+
 }  // namespace dlcraft

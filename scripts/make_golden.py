@@ -437,6 +437,50 @@ AREAS = {"core": core, "elementwise": elementwise, "reductions": reductions, "lo
          "views": views, "matmul": matmul}
 
 
+# ------------------------------------------------------------------------------- batch_norm
+def batch_norm(a):
+    """F.batch_norm: training (batch statistics; the running ones updated in place) and eval
+    (the running ones), affine or not, with or without running statistics. Inputs: x, then
+    running_mean and running_var when "running", then weight and bias when "affine". Outputs:
+    y, then the running statistics after the call (copies, so the stored inputs are the ones
+    before it). Gradients of x, weight and bias."""
+    def add(name, shape, training, affine=True, running=True, momentum=0.1, eps=1e-5, shift=0.0):
+        c = shape[1]
+
+        def make():
+            ins = [a.uniform(shape) + shift]
+            if running:
+                ins += [a.uniform([c], -1.0, 1.0), a.uniform([c], 0.5, 2.0)]
+            if affine:
+                ins += [a.uniform([c], 0.5, 2.0), a.uniform([c])]
+            return ins
+
+        def fn(x, *rest):
+            rm, rv = (rest[0].clone(), rest[1].clone()) if running else (None, None)
+            w, b = (rest[-2], rest[-1]) if affine else (None, None)
+            y = F.batch_norm(x, rm, rv, w, b, training=training, momentum=momentum, eps=eps)
+            return (y, rm, rv) if running else y
+        first_affine = 3 if running else 1
+        grads = [0] + ([first_affine, first_affine + 1] if affine else [])
+        a.case(name, "batch_norm", {"training": training, "affine": affine, "running": running,
+                                    "momentum": momentum, "eps": eps}, make, fn, grads=grads)
+    add("train_4d", [3, 5, 7, 3], True)
+    add("train_4d_not_affine", [2, 3, 4, 5], True, affine=False)
+    add("train_2d", [6, 4], True)
+    add("train_3d_momentum", [4, 3, 5], True, momentum=0.3, eps=1e-3)
+    add("train_no_running", [5, 3, 4], True, running=False)
+    add("train_no_running_not_affine", [3, 2, 2, 3], True, affine=False, running=False)
+    add("train_shifted", [4, 3, 3, 3], True, shift=100.0)  # a mean far from 0 next to a spread of 1
+    add("train_two_values", [2, 3], True)
+    add("eval_4d", [3, 5, 4, 3], False)
+    add("eval_2d_not_affine", [7, 3], False, affine=False)
+    add("eval_3d", [2, 4, 6], False, eps=1e-3)
+    add("eval_one_value", [1, 4], False)
+
+
+AREAS["batch_norm"] = batch_norm
+
+
 # ------------------------------------------------------------------------- conv and pooling
 # Per-side stride and padding (torch's tuples), padded max/avg pools, adaptive average pooling
 # (issue 11). tests/ops/test_golden_conv_pool.cpp maps them onto conv2d, max_pool2d,

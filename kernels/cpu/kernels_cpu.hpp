@@ -181,6 +181,25 @@ bool all_finite_cpu(int64_t n, const float* x);
 void adam_step_cpu(const AdamStep& h, int64_t n, float* p, const float* g, float* m, float* v);
 void sgd_step_cpu(const SgdStep& h, int64_t n, float* p, const float* g, float* buf);
 
+// ---- batch_norm (kernels/cpu/batch_norm.cpp; docs/batch_norm.md) ----
+// Forward, one channel at a time. training: mean and biased var of the channel's n * inner
+// values (two passes in double), and where running_mean / running_var are not null,
+// running = (1 - momentum) * running + momentum * stat (the var unbiased); eval: mean and var
+// are running_mean / running_var. save_mean and save_invstd (c each) get mean and
+// 1 / sqrt(var + eps) for backward. y = (x - mean) * invstd * weight + bias, where a null
+// weight / bias means 1 / 0 (affine=False).
+void batch_norm_forward_cpu(const BatchNormShape& s, bool training, double momentum, double eps,
+                            const float* x, const float* weight, const float* bias,
+                            float* running_mean, float* running_var, float* y, float* save_mean,
+                            float* save_invstd);
+// Backward: dbias = sum dy and dweight = sum dy * xhat per channel (c each, always written;
+// xhat = (x - mean) * invstd), then dx when not null:
+//   training: dx = weight * invstd / M * (M * dy - dbias - xhat * dweight)   (M = n * inner)
+//   eval:     dx = weight * invstd * dy                                      (an affine map)
+void batch_norm_backward_cpu(const BatchNormShape& s, bool training, const float* x,
+                             const float* dy, const float* weight, const float* save_mean,
+                             const float* save_invstd, float* dx, float* dweight, float* dbias);
+
 // ---- adaptive average pooling (kernels/cpu/adaptive_pool.cpp): windows as AdaptivePool2dShape ----
 void adaptive_avg_pool2d_forward_cpu(const AdaptivePool2dShape& s, const float* x, float* y);
 void adaptive_avg_pool2d_backward_cpu(const AdaptivePool2dShape& s, const float* dy, float* dx);

@@ -193,6 +193,30 @@ struct AugmentParams {
 void augment_batch_cuda(const AugmentParams& a, const uint8_t* images, const int64_t* indices,
                         int count, float* out);
 
+// ---- batch_norm (kernels/cuda/batch_norm.cu; the same contract as batch_norm_forward_cpu /
+// batch_norm_backward_cpu in kernels/cpu/kernels_cpu.hpp) ----
+void batch_norm_forward_cuda(const BatchNormShape& s, bool training, double momentum, double eps,
+                             const float* x, const float* weight, const float* bias,
+                             float* running_mean, float* running_var, float* y, float* save_mean,
+                             float* save_invstd);
+void batch_norm_backward_cuda(const BatchNormShape& s, bool training, const float* x,
+                              const float* dy, const float* weight, const float* save_mean,
+                              const float* save_invstd, float* dx, float* dweight, float* dbias);
+// Eval's statistics alone: save_mean = running_mean, save_invstd = 1 / sqrt(running_var + eps)
+// (c each); the cuDNN path's eval forward uses it, as cuDNN's inference call returns neither.
+void batch_norm_eval_stats_cuda(int64_t c, double eps, const float* running_mean,
+                                const float* running_var, float* save_mean, float* save_invstd);
+// cuDNN's batch normalisation (kernels/cuda/vendor.cu), the rival: the same contract, except
+// that weight and bias must not be null (the op passes ones / zeros for affine=False), and
+// backward in training mode only (eval's affine backward is ours).
+void batch_norm_forward_cudnn(const BatchNormShape& s, bool training, double momentum, double eps,
+                              const float* x, const float* weight, const float* bias,
+                              float* running_mean, float* running_var, float* y, float* save_mean,
+                              float* save_invstd);
+void batch_norm_backward_cudnn(const BatchNormShape& s, double eps, const float* x, const float* dy,
+                               const float* weight, const float* save_mean, const float* save_invstd,
+                               float* dx, float* dweight, float* dbias);
+
 // ---- adaptive average pooling (kernels/cuda/adaptive_pool.cu) ----
 void adaptive_avg_pool2d_forward_cuda(const AdaptivePool2dShape& s, const float* x, float* y);
 void adaptive_avg_pool2d_backward_cuda(const AdaptivePool2dShape& s, const float* dy, float* dx);

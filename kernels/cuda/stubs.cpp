@@ -100,6 +100,13 @@ void adam_step_cuda(const AdamStep&, const ParamSlices&) { no_cuda("adam_step_cu
 void sgd_step_cuda(const SgdStep&, const ParamSlices&) { no_cuda("sgd_step_cuda"); }
 void augment_batch_cuda(const AugmentParams&, const uint8_t*, const int64_t*, int, float*) { no_cuda("augment_batch_cuda"); }
 
+// ---- batch_norm ----
+void batch_norm_forward_cuda(const BatchNormShape&, bool, double, double, const float*, const float*, const float*, float*, float*, float*, float*, float*) { no_cuda("batch_norm_forward_cuda"); }
+void batch_norm_backward_cuda(const BatchNormShape&, bool, const float*, const float*, const float*, const float*, const float*, float*, float*, float*) { no_cuda("batch_norm_backward_cuda"); }
+void batch_norm_eval_stats_cuda(int64_t, double, const float*, const float*, float*, float*) { no_cuda("batch_norm_eval_stats_cuda"); }
+void batch_norm_forward_cudnn(const BatchNormShape&, bool, double, double, const float*, const float*, const float*, float*, float*, float*, float*, float*) { no_cuda("batch_norm_forward_cudnn"); }
+void batch_norm_backward_cudnn(const BatchNormShape&, double, const float*, const float*, const float*, const float*, const float*, float*, float*, float*) { no_cuda("batch_norm_backward_cudnn"); }
+
 // ---- adaptive average pooling
 void adaptive_avg_pool2d_forward_cuda(const AdaptivePool2dShape&, const float*, float*) { no_cuda("adaptive_avg_pool2d_forward_cuda"); }
 void adaptive_avg_pool2d_backward_cuda(const AdaptivePool2dShape&, const float*, float*) { no_cuda("adaptive_avg_pool2d_backward_cuda"); }

@@ -154,3 +154,65 @@ void conv2d_backward_weight_cudnn(const Conv2dShape& s, const float* x, const fl
 }
 
 }  // namespace dlcraft
+
+// ---- batch_norm: cuDNN's (the rival of kernels/cuda/batch_norm.cu) ----
+// Spatial mode: statistics per channel over N and the spatial dims, with x described as
+// (n, c, inner, 1). cuDNN's saved inverse variance is 1/sqrt(var + eps), the same as ours, and
+// its running variance is the unbiased one, as torch's.
+namespace dlcraft {
+namespace {
+
+struct BatchNormPlan {
+  cudnnTensorDescriptor_t x, param;  // param: (1, c, 1, 1) for weight, bias and the statistics
+};
+
+const BatchNormPlan& batch_norm_plan_for(const BatchNormShape& s) {
+  static std::map<std::tuple<int64_t, int64_t, int64_t>, std::unique_ptr<BatchNormPlan>> plans;
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = plans[std::make_tuple(s.n, s.c, s.inner)];
+  if (slot) return *slot;
+  auto p = std::make_unique<BatchNormPlan>();
+  const char* op = "cuDNN batch_norm plan";
+  cudnn_check(cudnnCreateTensorDescriptor(&p->x), op);
+  cudnn_check(cudnnCreateTensorDescriptor(&p->param), op);
+  cudnn_check(cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, int(s.n), int(s.c), int(s.inner), 1),
+              op);
+  cudnn_check(cudnnDeriveBNTensorDescriptor(p->param, p->x, CUDNN_BATCHNORM_SPATIAL), op);
+  slot = std::move(p);
+  return *slot;
+}
+
+}  // namespace
+
+void batch_norm_forward_cudnn(const BatchNormShape& s, bool training, double momentum, double eps, const float* x,
+                              const float* weight, const float* bias, float* running_mean, float* running_var,
+                              float* y, float* save_mean, float* save_invstd) {
+  if (eps < CUDNN_BN_MIN_EPSILON)
+    throw DeviceError("batch_norm_forward_cudnn: cuDNN needs eps >= " + std::to_string(CUDNN_BN_MIN_EPSILON) +
+                      ", got " + std::to_string(eps) + "; use --kernels ours");
+  if (!training) batch_norm_eval_stats_cuda(s.c, eps, running_mean, running_var, save_mean, save_invstd);
+  if (s.count() == 0) return;
+  const BatchNormPlan& p = batch_norm_plan_for(s);
+  if (training)
+    cudnn_check(cudnnBatchNormalizationForwardTraining(cudnn(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, p.x, x, p.x, y,
+                                                       p.param, weight, bias, momentum, running_mean, running_var,
+                                                       eps, save_mean, save_invstd),
+                "cudnnBatchNormalizationForwardTraining");
+  else
+    cudnn_check(cudnnBatchNormalizationForwardInference(cudnn(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, p.x, x, p.x,
+                                                        y, p.param, weight, bias, running_mean, running_var, eps),
+                "cudnnBatchNormalizationForwardInference");
+}
+
+void batch_norm_backward_cudnn(const BatchNormShape& s, double eps, const float* x, const float* dy,
+                               const float* weight, const float* save_mean, const float* save_invstd, float* dx,
+                               float* dweight, float* dbias) {
+  const BatchNormPlan& p = batch_norm_plan_for(s);
+  cudnn_check(cudnnBatchNormalizationBackward(cudnn(), CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, &kOne, &kZero, p.x, x,
+                                              p.x, dy, p.x, dx, p.param, weight, dweight, dbias, eps, save_mean,
+                                              save_invstd),
+              "cudnnBatchNormalizationBackward");
+}
+
+}  // namespace dlcraft

@@ -19,5 +19,7 @@ void conv2d_backward_input_cudnn(const Conv2dShape&, const float*, const float*,
 void conv2d_backward_weight_cudnn(const Conv2dShape&, const float*, const float*, float*, float*) { no_vendor("conv2d_backward_weight_cudnn"); }
 void linear_forward_cublas(const LinearShape&, const float*, const float*, const float*, float*) { no_vendor("linear_forward_cublas"); }
 void linear_backward_cublas(const LinearShape&, const float*, const float*, const float*, float*, float*, float*) { no_vendor("linear_backward_cublas"); }
+void batch_norm_forward_cudnn(const BatchNormShape&, bool, double, double, const float*, const float*, const float*, float*, float*, float*, float*, float*) { no_vendor("batch_norm_forward_cudnn"); }
+void batch_norm_backward_cudnn(const BatchNormShape&, double, const float*, const float*, const float*, const float*, const float*, float*, float*, float*) { no_vendor("batch_norm_backward_cudnn"); }
 
 }  // namespace dlcraft
