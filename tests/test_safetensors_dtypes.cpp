@@ -215,7 +215,8 @@ TEST_CASE("16-bit tensors keep the reader's strictness: 2 bytes an element, over
   const std::vector<Case> cases = {
       {"F16 stored with 4 bytes an element", R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}})", 8, "dtype F16 and shape [2] (4 bytes)"},
       {"BF16 one byte short", R"({"a":{"dtype":"BF16","shape":[3],"data_offsets":[0,5]}})", 5, "dtype BF16 and shape [3] (6 bytes)"},
-      {"F16 shape [2^63-1] (bytes overflow)", R"({"a":{"dtype":"F16","shape":[9223372036854775807],"data_offsets":[0,2]}})", 2, "too large"},
+      {"F16 shape [2^63-1, 2] (elements overflow)", R"({"a":{"dtype":"F16","shape":[9223372036854775807,2],"data_offsets":[0,2]}})", 2, "too large"},
+      {"F16 shape [2^63-1] (2^64-2 bytes, not in the file)", R"({"a":{"dtype":"F16","shape":[9223372036854775807],"data_offsets":[0,2]}})", 2, "(18446744073709551614 bytes)"},
       {"BF16 shape [2^63] (more elements than int64)", R"({"a":{"dtype":"BF16","shape":[9223372036854775808],"data_offsets":[0,0]}})", 0, "too large"},
       {"F16 [2^62] on 2 bytes", R"({"a":{"dtype":"F16","shape":[4611686018427387904],"data_offsets":[0,2]}})", 2, "data_offsets"},
       {"F16 truncated", R"({"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}})", 6, "truncated"},
