@@ -24,6 +24,7 @@
 #include "kernels/cuda/kernel_steps.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
 #include "layers/cnn.hpp"
+#include "layers/models.hpp"
 
 using namespace dlcraft;
 
@@ -57,6 +58,25 @@ void bench_training(Device device, int batch, int warmup, int repeats) {
 }
 
 struct ConvCase { const char* name; int c, k, hw; };
+
+// Inference of a model-zoo model (random weights: the speed does not depend on them) on
+// (batch, 3, size, size) in eval mode without the graph, as `classify` runs it.
+void bench_model_inference(const std::string& name, Device device, const std::vector<int>& batches, int size,
+                           int warmup, int repeats) {
+  manual_seed(0);
+  auto model = make_model(name);
+  model->to(device);
+  model->eval();
+  NoGradGuard no_grad;
+  std::printf("\n%s inference on %s, %dx%d images, median of %d:\n%-10s %6s %12s %12s\n", name.c_str(),
+              device.str().c_str(), size, size, repeats, "model", "batch", "ms/batch", "images/s");
+  Generator gen(2);
+  for (int b : batches) {
+    Tensor x = Tensor::normal({b, 3, size, size}, gen, device);
+    const double ms = median_ms(warmup, repeats, [&] { (*model)(x); }, device);
+    std::printf("%-10s %6d %12.2f %12.2f\n", name.c_str(), b, ms, b / (ms / 1000.0));
+  }
+}
 
 void bench_ops(Device device, int batch, int warmup, int repeats, const char* backend) {
   Generator gen(2);
@@ -246,11 +266,21 @@ int main(int argc, char** argv) {
   app.add_flag("--kernel-steps", kernel_steps, "also time each version of the teaching kernels (GEMM, sum; --device cuda)");
   app.add_option("--kernels", kernels, "GPU kernels for the training step: ours, cudnn, or both (per-op tables for each)")
       ->check(CLI::IsMember({"ours", "cudnn", "both"}))->capture_default_str();
+  std::string model_name;
+  std::vector<int> model_batches{1, 32};
+  int image_size = 224;
+  bool model_only = false;
+  app.add_option("--model", model_name, "also time inference of a model-zoo model (resnet50, vgg16, ...)");
+  app.add_option("--model-batch-sizes", model_batches, "batch sizes for --model")->delimiter(',')->check(CLI::Range(1, 4096))->capture_default_str();
+  app.add_option("--image-size", image_size, "image side for --model")->check(CLI::Range(32, 1024))->capture_default_str();
+  app.add_flag("--model-only", model_only, "only the --model table");
   CLI11_PARSE(app, argc, argv);
   try {
     set_num_threads(threads);
     const Device device = choose_device(device_name);
     std::printf("%s, device %s, %d threads\n", version_text().c_str(), device.str().c_str(), threads);
+    if (!model_name.empty()) bench_model_inference(model_name, device, model_batches, image_size, warmup, repeats);
+    if (model_only) return 0;
     if (tensor_ops || tensor_ops_only) bench_tensor_ops(device, warmup, repeats);
     if (tensor_ops_only) return 0;
     std::vector<std::string> backends{"ours"};

@@ -22,6 +22,16 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 }  // namespace
 
+EvalModeGuard::EvalModeGuard(Module& model) {
+  for (auto& [name, m] : model.named_modules()) modes_.emplace_back(m, m->is_training());
+  model.eval();
+}
+
+EvalModeGuard::~EvalModeGuard() {
+  // Module by module: a sub-tree the caller had put in eval mode (a frozen backbone) stays so.
+  for (auto& [m, training] : modes_) m->set_training_flag(training);
+}
+
 DivergenceError::DivergenceError(const std::string& subject, StepPosition at, std::string tensor)
     : Error(subject + position_text(at) + ": training stopped (try a smaller --lr)"),
       epoch(at.epoch),
@@ -104,6 +114,7 @@ EpochResult train_epoch(Module& model, Optimizer& optimizer, BatchSource& loader
 
 EpochResult evaluate(Module& model, BatchSource& loader, Device device) {
   NoGradGuard no_grad;
+  EvalModeGuard eval_mode(model);
   EpochResult r;
   const auto t0 = std::chrono::steady_clock::now();
   double loss_sum = 0;

@@ -64,6 +64,20 @@ float train_step(Module& model, Optimizer& optimizer, const Tensor& input,
 EpochResult train_epoch(Module& model, Optimizer& optimizer, BatchSource& loader, int64_t epoch,
                         Device device, const std::function<void(const StepInfo&)>& on_step = {});
 
+// Puts the model in eval mode (BatchNorm on running statistics, no dropout) and the NoGradGuard
+// on; the mode of every module is restored afterwards.
 EpochResult evaluate(Module& model, BatchSource& loader, Device device);
+
+// model.eval() for a scope; restores each module's own mode at the end.
+class EvalModeGuard {
+ public:
+  explicit EvalModeGuard(Module& model);
+  ~EvalModeGuard();
+  EvalModeGuard(const EvalModeGuard&) = delete;
+  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+ private:
+  std::vector<std::pair<Module*, bool>> modes_;
+};
 
 }  // namespace dlcraft

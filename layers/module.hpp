@@ -49,6 +49,8 @@ class Module {
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
+  // This module's flag alone, children untouched (to restore a saved mix of modes).
+  void set_training_flag(bool on) { training_ = on; }
   // Freezing: requires_grad of every parameter in this sub-tree (false = frozen).
   void requires_grad_(bool on);
 

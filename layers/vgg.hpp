@@ -26,6 +26,9 @@ class VGG : public Module {
   std::shared_ptr<Sequential> features;
   std::shared_ptr<AdaptiveAvgPool2d> avgpool;
   std::shared_ptr<Sequential> classifier;
+
+ private:
+  int hidden_;
 };
 
 std::shared_ptr<VGG> vgg16(int num_classes = 1000);
