@@ -65,10 +65,9 @@ Tensor BatchNorm::forward(const Tensor& x) {
   const bool use_batch = is_training() || !running_mean.defined();
   Tensor y = batch_norm(x, running_mean, running_var, weight, bias, use_batch, momentum, eps, who());
   if (is_training() && num_batches_tracked.defined()) {
-    // Counted on the host; a 0-d int64 tensor like torch's, so state_dicts match.
-    Tensor n = num_batches_tracked.to(Device::cpu());
-    n.data_ptr<int64_t>()[0] += 1;
-    num_batches_tracked.copy_(n);
+    // A 0-d int64 tensor like torch's, so state_dicts match; kept in host memory (Module::to).
+    num_batches_tracked.data_ptr<int64_t>()[0] += 1;
+    num_batches_tracked.bump_version();
   }
   return y;
 }

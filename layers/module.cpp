@@ -131,7 +131,10 @@ void Module::to(Device device) {
     if (t.requires_grad()) t.zero_grad();
   };
   for (Tensor& t : parameters()) move(t);
-  for (auto& [name, t] : named_buffers()) move(t);
+  // Integer buffers (BatchNorm's num_batches_tracked) are counters the host bumps every step:
+  // they stay in host memory, where a GPU copy would cost a synchronisation per layer per step.
+  for (auto& [name, t] : named_buffers())
+    if (t.dtype() == DType::Float32) move(t);
 }
 
 Device Module::device() const {

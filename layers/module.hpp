@@ -54,7 +54,8 @@ class Module {
   // Freezing: requires_grad of every parameter in this sub-tree (false = frozen).
   void requires_grad_(bool on);
 
-  // Moves every parameter and buffer to `device` in place (existing handles see the new memory).
+  // Moves every parameter and float buffer to `device` in place (existing handles see the new
+  // memory); integer buffers (counters) stay in host memory.
   void to(Device device);
   Device device() const;
 

@@ -3,9 +3,11 @@
 // ResNet/VGG structures (parameter counts equal torchvision's).
 #include <catch2/catch.hpp>
 
+#include "core/autograd.hpp"
 #include "core/creation.hpp"
 #include "core/error.hpp"
 #include "core/ops.hpp"
+#include "core/random.hpp"
 #include "layers/models.hpp"
 
 using namespace dlcraft;
@@ -183,4 +185,38 @@ TEST_CASE("ResNet and VGG have torchvision's parameter counts and names") {
   reset_classifier(*v, 0);
   CHECK(v->state_dict().count("classifier.6.weight") == 0);
   CHECK_THROWS_WITH(make_model("resnet19"), Catch::Contains("resnet19") && Catch::Contains("resnet18"));
+}
+
+TEST_CASE("ResNet-18/50 stage shapes at 224x224 (the table in docs/resnet.md)") {
+  const std::vector<std::pair<std::string, std::vector<Shape>>> expected = {
+      {"resnet18", {{1, 64, 112, 112}, {1, 64, 56, 56}, {1, 64, 56, 56}, {1, 128, 28, 28}, {1, 256, 14, 14},
+                    {1, 512, 7, 7}, {1, 512, 1, 1}, {1, 1000}}},
+      {"resnet50", {{1, 64, 112, 112}, {1, 64, 56, 56}, {1, 256, 56, 56}, {1, 512, 28, 28}, {1, 1024, 14, 14},
+                    {1, 2048, 7, 7}, {1, 2048, 1, 1}, {1, 1000}}}};
+  const std::vector<std::string> stages = {"conv1", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"};
+  for (auto& [name, shapes] : expected) {
+    INFO(name);
+    auto model = make_model(name);
+    model->eval();
+    std::map<std::string, Shape> seen;
+    for (const std::string& s : stages)
+      model->submodule(s).set_forward_hook([&seen, s](Module&, const Tensor& y) { seen[s] = y.shape(); });
+    NoGradGuard no_grad;
+    Generator gen(5);
+    (*model)(Tensor::normal({1, 3, 224, 224}, gen));
+    for (size_t i = 0; i < stages.size(); ++i) CHECK(seen[stages[i]] == shapes[i]);
+  }
+}
+
+TEST_CASE("VGG16's features.23 is block4_pool: 512 x 14 x 14 at 224 (tiny widths keep it cheap)") {
+  VGG vgg(false, 10, 0.5, /*width=*/4, /*hidden=*/16);
+  vgg.eval();
+  NoGradGuard no_grad;
+  Generator gen(6);
+  Tensor x = Tensor::normal({2, 3, 224, 224}, gen);
+  CHECK(extract_features(vgg, x, "features.23").shape() == Shape{2, 32, 14, 14});  // 8 * width channels
+  CHECK(extract_features(vgg, x, "features.30").shape() == Shape{2, 32, 7, 7});
+  CHECK(vgg(x).shape() == Shape{2, 10});
+  // Other sizes: the adaptive pool makes the classifier's input 7x7 whatever comes in.
+  CHECK(vgg(Tensor::normal({1, 3, 64, 80}, gen)).shape() == Shape{1, 10});
 }
