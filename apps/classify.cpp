@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
+#include <thread>
 
 #include "apps/app_common.hpp"
 #include "apps/zoo_common.hpp"
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
       const std::vector<float> p = probs.to_vector();
       const int n = zoo.num_classes;
       for (size_t i = 0; i < ok.size(); ++i) {
-        std::vector<int> order(size_t(n));
+        std::vector<int> order(static_cast<size_t>(n));
         std::iota(order.begin(), order.end(), 0);
         const float* row = p.data() + i * size_t(n);
         const int k = std::min(top, n);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "apps/app_common.hpp"
 #include "apps/progress.hpp"
