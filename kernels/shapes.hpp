@@ -12,13 +12,14 @@
 
 namespace dlcraft {
 
-// x is (n, c, h, w), weight is (k, c, r, s), y is (n, k, out_h, out_w).
+// x is (n, c, h, w), weight is (k, c, r, s), y is (n, k, out_h, out_w). Stride and zero
+// padding are per side (torch's tuples): rows use stride_h/pad_h, columns stride_w/pad_w.
 struct Conv2dShape {
   int n, c, h, w;  // input
   int k, r, s;     // output channels, kernel height, kernel width
-  int stride, pad;
-  DLCRAFT_HOST_DEVICE int out_h() const { return (h + 2 * pad - r) / stride + 1; }
-  DLCRAFT_HOST_DEVICE int out_w() const { return (w + 2 * pad - s) / stride + 1; }
+  int stride_h, stride_w, pad_h, pad_w;
+  DLCRAFT_HOST_DEVICE int out_h() const { return (h + 2 * pad_h - r) / stride_h + 1; }
+  DLCRAFT_HOST_DEVICE int out_w() const { return (w + 2 * pad_w - s) / stride_w + 1; }
 };
 
 // x is (n, in), weight is (out, in) as in PyTorch, y is (n, out).
@@ -26,12 +27,25 @@ struct LinearShape {
   int n, in, out;
 };
 
-// x is (n, c, h, w), y is (n, c, out_h, out_w); windows of kernel x kernel, no padding.
+// x is (n, c, h, w), y is (n, c, out_h, out_w); windows of kernel_h x kernel_w, stride_h /
+// stride_w apart, over the input padded by pad_h rows and pad_w columns on each side. The
+// window of output (p, q) starts at input row p*stride_h - pad_h, column q*stride_w - pad_w.
 struct Pool2dShape {
   int n, c, h, w;
-  int kernel, stride;
-  DLCRAFT_HOST_DEVICE int out_h() const { return (h - kernel) / stride + 1; }
-  DLCRAFT_HOST_DEVICE int out_w() const { return (w - kernel) / stride + 1; }
+  int kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
+  DLCRAFT_HOST_DEVICE int out_h() const { return (h + 2 * pad_h - kernel_h) / stride_h + 1; }
+  DLCRAFT_HOST_DEVICE int out_w() const { return (w + 2 * pad_w - kernel_w) / stride_w + 1; }
+};
+
+// x is (n, c, h, w), y is (n, c, out_h, out_w): output row i averages input rows
+// [floor(i*h/out_h), ceil((i+1)*h/out_h)), and the same for columns (torch's adaptive windows).
+struct AdaptivePool2dShape {
+  int n, c, h, w, out_h, out_w;
+  // 64-bit products: i*h stays exact for any sizes.
+  DLCRAFT_HOST_DEVICE static int start(int i, int in, int out) { return int(int64_t(i) * in / out); }
+  DLCRAFT_HOST_DEVICE static int end(int i, int in, int out) {
+    return int((int64_t(i + 1) * in + out - 1) / out);
+  }
 };
 
 // Hyper-parameters of one Adam step (PyTorch semantics; see docs/adam.md).

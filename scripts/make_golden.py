@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Golden files for the tensor library: every op of the contract (core/ops.hpp) run by PyTorch.
 
-    python scripts/make_golden.py [OUT_DIR]        (default tests/golden)
+    python scripts/make_golden.py [OUT_DIR] [--areas A,B]   (default tests/golden, every area)
 
 Needs torch (any recent version; the files record which one made them). Writes one safetensors
-file per area (core, elementwise, reductions, losses, views, matmul). A case named C stores
+file per area (core, elementwise, reductions, losses, views, matmul, conv_pool). A case named C stores
 
     C/in0, C/in1, ...   the inputs (float32, int64 or bool)
     C/out, C/out1       the outputs (out1: the indices of max/min along a dim)
@@ -437,12 +437,68 @@ AREAS = {"core": core, "elementwise": elementwise, "reductions": reductions, "lo
          "views": views, "matmul": matmul}
 
 
+# ------------------------------------------------------------------------- conv and pooling
+# Per-side stride and padding (torch's tuples), padded max/avg pools, adaptive average pooling
+# (issue 11). tests/ops/test_golden_conv_pool.cpp maps them onto conv2d, max_pool2d,
+# avg_pool2d and adaptive_avg_pool2d.
+def conv_pool(a):
+    for name, xs, ws, stride, padding, bias in [
+            ("k1x3_s21_p12", [2, 2, 9, 8], [3, 2, 1, 3], [2, 1], [1, 2], False),
+            ("k3x1_s12_p20", [1, 2, 7, 11], [3, 2, 3, 1], [1, 2], [2, 0], False),
+            ("k7_s2_p3", [1, 3, 11, 9], [2, 3, 7, 7], [2, 2], [3, 3], False),
+            ("k3x5_s21_p12", [1, 3, 10, 9], [2, 3, 3, 5], [2, 1], [1, 2], False),
+            ("pointwise", [2, 5, 5, 3], [6, 5, 1, 1], [1, 1], [0, 0], False),
+            ("k1_s2", [1, 6, 9, 7], [4, 6, 1, 1], [2, 2], [0, 0], False),
+            ("k3_s2_p1_bias", [1, 3, 8, 7], [4, 3, 3, 3], [2, 2], [1, 1], True)]:
+        def inputs(xs=xs, ws=ws, bias=bias):
+            t = [a.uniform(xs, -1, 1), a.uniform(ws, -1, 1)]
+            return t + [a.uniform([ws[0]], -1, 1)] if bias else t
+        a.case(name, "conv2d", {"stride": stride, "padding": padding}, inputs,
+               lambda x, w, b=None, stride=stride, padding=padding:
+               F.conv2d(x, w, b, stride=tuple(stride), padding=tuple(padding)))
+    pools = [("k3_s2_p1", [2, 2, 9, 9], [3, 3], [2, 2], [1, 1]),
+             ("k3_s2_p1_even", [1, 2, 8, 7], [3, 3], [2, 2], [1, 1]),
+             ("k23_s12_p11", [1, 2, 7, 10], [2, 3], [1, 2], [1, 1]),
+             ("k31_s21_p10", [1, 3, 9, 5], [3, 1], [2, 1], [1, 0]),
+             ("k13_s13_p01", [3, 1, 6, 6], [1, 3], [1, 3], [0, 1]),
+             ("k2_default_stride_p1", [1, 2, 5, 5], [2, 2], [0, 0], [1, 1]),
+             ("k2_s2", [1, 3, 6, 7], [2, 2], [2, 2], [0, 0])]
+    for name, xs, k, st, pd in pools:
+        stride = None if st == [0, 0] else tuple(st)  # 0: torch's default, the kernel
+        a.case(name, "max_pool2d", {"kernel": k, "stride": st, "padding": pd},
+               lambda xs=xs: a.distinct(xs, -3, -0.5),  # below 0: padding taken as 0 would show
+               lambda x, k=k, stride=stride, pd=pd: F.max_pool2d(x, tuple(k), stride, tuple(pd)))
+        a.case(name, "avg_pool2d", {"kernel": k, "stride": st, "padding": pd},
+               lambda xs=xs: a.uniform(xs),
+               lambda x, k=k, stride=stride, pd=pd: F.avg_pool2d(x, tuple(k), stride, tuple(pd)))
+    for name, xs, out in [("1x1_from_7x7", [2, 3, 7, 7], [1, 1]), ("1x1_from_5x6", [3, 2, 5, 6], [1, 1]),
+                          ("7x7_from_9x11", [1, 2, 9, 11], [7, 7]), ("7x7_from_5x5", [1, 2, 5, 5], [7, 7]),
+                          ("7x7_from_14x14", [1, 1, 14, 14], [7, 7]), ("3x2_from_10x9", [1, 3, 10, 9], [3, 2]),
+                          ("5x2_from_3x8", [1, 2, 3, 8], [5, 2]), ("4x4_from_2x2", [1, 1, 2, 2], [4, 4])]:
+        a.case(name, "adaptive_avg_pool2d", {"output_size": out}, lambda xs=xs: a.uniform(xs),
+               lambda x, out=out: F.adaptive_avg_pool2d(x, tuple(out)))
+
+
+AREAS["conv_pool"] = conv_pool
+
+
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    # --areas a,b: regenerate only those files (the others keep their bytes).
+    args, only = sys.argv[1:], None
+    if "--areas" in args:
+        i = args.index("--areas")
+        only = args[i + 1].split(",")
+        del args[i:i + 2]
+        unknown = [n for n in only if n not in AREAS]
+        if unknown:
+            sys.exit(f"unknown areas {unknown}; known: {sorted(AREAS)}")
+    out_dir = args[0] if args else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden")
     os.makedirs(out_dir, exist_ok=True)
     total = 0
     for name, build in AREAS.items():
+        if only is not None and name not in only:
+            continue
         area = Area(name)
         build(area)
         path = area.write(out_dir)

@@ -181,7 +181,8 @@ struct ConvOut {
 std::string conv_str(const Conv2dShape& s) {
   std::ostringstream o;
   o << "conv n " << s.n << " c " << s.c << " h " << s.h << " w " << s.w << " k " << s.k << " r "
-    << s.r << " s " << s.s << " stride " << s.stride << " pad " << s.pad;
+    << s.r << " s " << s.s << " stride " << s.stride_h << "," << s.stride_w << " pad " << s.pad_h << ","
+    << s.pad_w;
   return o.str();
 }
 
@@ -196,7 +197,7 @@ ConvOut run_conv(const Conv2dShape& s, const ConvData& d, bool bias, bool input_
   Tensor x = leaf(d.x, {s.n, s.c, s.h, s.w}, dev, input_grad);
   Tensor w = leaf(d.w, {s.k, s.c, s.r, s.s}, dev);
   Tensor b = bias ? leaf(d.b, {s.k}, dev) : Tensor();
-  Tensor y = conv2d(x, w, b, s.stride, s.pad);
+  Tensor y = conv2d(x, w, b, {s.stride_h, s.stride_w}, {s.pad_h, s.pad_w});
   REQUIRE(y.shape() == Shape{s.n, s.k, s.out_h(), s.out_w()});
   REQUIRE(y.device() == dev);
   y.backward(Tensor::from_vector(d.dy, y.shape(), dev));
@@ -388,28 +389,33 @@ TEST_CASE("tensors round-trip between the CPU and the GPU", "[tensor][memcheck]"
 // =================================================================== conv2d
 
 TEST_CASE("conv2d on the GPU matches the CPU on random shapes", "[conv][memcheck]") {
-  // n, c, h, w, k, r, s, stride, pad
+  // n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w
   std::vector<Conv2dShape> shapes = {
-      {1, 1, 1, 1, 1, 1, 1, 1, 0},      // everything 1
-      {2, 3, 7, 7, 4, 7, 7, 1, 0},      // kernel as large as the input: a 1x1 output
-      {3, 5, 9, 11, 6, 3, 3, 2, 2},     // stride 2, padding 2, odd sizes
-      {33, 3, 32, 32, 16, 3, 3, 1, 1},  // the first layer at batch 33
-      {1, 64, 8, 8, 70, 3, 3, 1, 1},    // output channels past one 64-wide tile
-      {4, 17, 13, 13, 65, 5, 5, 2, 1},
-      {2, 130, 6, 6, 129, 3, 3, 1, 1},  // many input and output channels on a small image
-      {5, 4, 10, 7, 3, 3, 5, 1, 2},     // a non-square kernel
-      {2, 6, 9, 9, 5, 1, 1, 2, 1},      // 1x1 kernel with padding and stride
+      {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0},       // everything 1
+      {2, 3, 7, 7, 4, 7, 7, 1, 1, 0, 0},       // kernel as large as the input: a 1x1 output
+      {3, 5, 9, 11, 6, 3, 3, 2, 2, 2, 2},      // stride 2, padding 2, odd sizes
+      {33, 3, 32, 32, 16, 3, 3, 1, 1, 1, 1},   // the first layer at batch 33
+      {1, 64, 8, 8, 70, 3, 3, 1, 1, 1, 1},     // output channels past one 64-wide tile
+      {4, 17, 13, 13, 65, 5, 5, 2, 2, 1, 1},
+      {2, 130, 6, 6, 129, 3, 3, 1, 1, 1, 1},   // many input and output channels on a small image
+      {5, 4, 10, 7, 3, 3, 5, 1, 1, 2, 2},      // a non-square kernel
+      {2, 6, 9, 9, 5, 1, 1, 2, 2, 1, 1},       // 1x1 kernel with padding and stride
+      {3, 7, 10, 9, 5, 1, 1, 1, 1, 0, 0},      // pointwise 1x1: no im2col
+      {2, 5, 11, 8, 6, 3, 5, 2, 1, 1, 2},      // stride (2, 1), padding (1, 2)
+      {2, 3, 15, 13, 8, 7, 7, 2, 2, 3, 3},     // ResNet's stem, small
   };
   Generator g(2024);
   const int batches[] = {1, 33, 2, 5};
   const int kernels[] = {1, 2, 3, 5};
-  while (shapes.size() < 29) {  // ~20 random ones
+  while (shapes.size() < 32) {  // ~20 random ones
     const int r = kernels[g.below(4)];
     const int s = g.below(3) == 0 ? kernels[g.below(4)] : r;
+    const int stride = int(1 + g.below(2)), pad = int(g.below(3));
+    const bool per_side = g.below(2) == 0;
     Conv2dShape cs{batches[shapes.size() % 4], int(1 + g.below(12)), int(2 + g.below(19)),
-                   int(2 + g.below(19)), int(1 + g.below(40)), r, s, int(1 + g.below(2)),
-                   int(g.below(3))};
-    if (cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s) continue;
+                   int(2 + g.below(19)), int(1 + g.below(40)), r, s, stride,
+                   per_side ? int(1 + g.below(2)) : stride, pad, per_side ? int(g.below(3)) : pad};
+    if (cs.h + 2 * cs.pad_h < cs.r || cs.w + 2 * cs.pad_w < cs.s) continue;
     const double macs = double(cs.n) * cs.k * cs.c * cs.r * cs.s * cs.out_h() * cs.out_w();
     if (macs > 2e7) continue;  // the reference loops stay quick
     shapes.push_back(cs);
@@ -434,9 +440,9 @@ TEST_CASE("conv2d on the GPU matches the CPU on random shapes", "[conv][memcheck
 TEST_CASE("conv2d on the GPU matches the CPU at the notes model layer shapes", "[conv][model]") {
   // The CNN's six convolutions (3x3, padding 1) at batch 32.
   const Conv2dShape shapes[] = {
-      {32, 3, 32, 32, 16, 3, 3, 1, 1},   {32, 16, 32, 32, 32, 3, 3, 1, 1},
-      {32, 32, 16, 16, 64, 3, 3, 1, 1},  {32, 64, 16, 16, 128, 3, 3, 1, 1},
-      {32, 128, 8, 8, 128, 3, 3, 1, 1},  {32, 128, 8, 8, 256, 3, 3, 1, 1},
+      {32, 3, 32, 32, 16, 3, 3, 1, 1, 1, 1},   {32, 16, 32, 32, 32, 3, 3, 1, 1, 1, 1},
+      {32, 32, 16, 16, 64, 3, 3, 1, 1, 1, 1},  {32, 64, 16, 16, 128, 3, 3, 1, 1, 1, 1},
+      {32, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1},  {32, 128, 8, 8, 256, 3, 3, 1, 1, 1, 1},
   };
   Generator g(32);
   CpuKernelsScope fast(CpuKernels::Fast);

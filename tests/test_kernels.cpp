@@ -1,5 +1,6 @@
 // The fast CPU kernels against the reference loops on random shapes (odd sizes, stride 2,
-// padding 0/1/2, batch 1 and 33), and the numerical properties of the loss and pooling.
+// padding 0/1/2, each side its own, 1x1 pointwise, batch 1 and 33), and the numerical
+// properties of the loss and pooling.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -33,12 +34,17 @@ TEST_CASE("conv2d fast kernels agree with the reference loops") {
   Generator g(7);
   for (int trial = 0; trial < 24; ++trial) {
     const int batches[] = {1, 2, 3, 33};
+    // Square stride/padding on even trials, each side its own on odd ones.
+    const int stride_h = int(1 + g.below(2)), pad_h = int(g.below(3));
+    const int stride_w = trial % 2 ? int(1 + g.below(2)) : stride_h, pad_w = trial % 2 ? int(g.below(3)) : pad_h;
     Conv2dShape s{batches[trial % 4], int(1 + g.below(6)), int(3 + g.below(12)), int(3 + g.below(12)),
                   int(1 + g.below(7)), int(1 + g.below(3) * 2), int(1 + g.below(3) * 2),
-                  int(1 + g.below(2)), int(g.below(3))};
-    if (s.h + 2 * s.pad < s.r || s.w + 2 * s.pad < s.s) continue;
+                  stride_h, stride_w, pad_h, pad_w};
+    if (trial % 6 == 5) s.r = s.s = 1, s.stride_h = s.stride_w = 1, s.pad_h = s.pad_w = 0;  // pointwise: no im2col
+    if (s.h + 2 * s.pad_h < s.r || s.w + 2 * s.pad_w < s.s) continue;
     INFO("n " << s.n << " c " << s.c << " h " << s.h << " w " << s.w << " k " << s.k << " r " << s.r
-              << " s " << s.s << " stride " << s.stride << " pad " << s.pad);
+              << " s " << s.s << " stride " << s.stride_h << "," << s.stride_w << " pad " << s.pad_h << ","
+              << s.pad_w);
     const size_t xs = size_t(s.n) * s.c * s.h * s.w, ws = size_t(s.k) * s.c * s.r * s.s;
     const size_t ys = size_t(s.n) * s.k * s.out_h() * s.out_w();
     auto x = randv(xs, g), w = randv(ws, g), b = randv(s.k, g), dy = randv(ys, g);

@@ -8,12 +8,8 @@
 
 namespace dlcraft {
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride2,
-              Size2 padding2, const std::string& who) {
-  // TEMPORARY until per-side kernels land: square stride/padding only.
-  if (!(stride2.h == stride2.w && padding2.h == padding2.w))
-    throw ArgumentError(who + ": different stride/padding per side is not supported yet");
-  const int stride = stride2.h, padding = padding2.h;
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride,
+              Size2 padding, const std::string& who) {
   check_rank(x, 4, who, "input");
   check_rank(weight, 4, who, "weight");
   check_same_device({x, weight, bias}, who);
@@ -24,15 +20,15 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
     throw ShapeError(who + ": bias " + to_string(bias.shape()) + " vs weight " +
                      to_string(weight.shape()));
-  if (stride < 1 || padding < 0)
-    throw ArgumentError(who + ": stride must be >= 1 and padding >= 0 (got stride " +
-                        std::to_string(stride) + ", padding " + std::to_string(padding) + ")");
+  if (stride.h < 1 || stride.w < 1 || padding.h < 0 || padding.w < 0)
+    throw ArgumentError(who + ": stride must be >= 1 and padding >= 0 (got stride " + size2_str(stride) +
+                        ", padding " + size2_str(padding) + ")");
   Conv2dShape s{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)),
-                int(weight.size(0)), int(weight.size(2)), int(weight.size(3)), stride, padding};
-  if (s.h + 2 * s.pad < s.r || s.w + 2 * s.pad < s.s)
-    throw ShapeError(who + ": input " + to_string(x.shape()) + " with padding " +
-                     std::to_string(padding) + " is smaller than the kernel " +
-                     to_string(weight.shape()));
+                int(weight.size(0)), int(weight.size(2)), int(weight.size(3)),
+                stride.h, stride.w, padding.h, padding.w};
+  if (s.h + 2 * s.pad_h < s.r || s.w + 2 * s.pad_w < s.s)
+    throw ShapeError(who + ": input " + to_string(x.shape()) + " with padding " + size2_str(padding) +
+                     " is smaller than the kernel " + to_string(weight.shape()));
 
   Tensor y = Tensor::empty({s.n, s.k, s.out_h(), s.out_w()}, x.device());
   const float* b = bias.defined() ? bias.data() : nullptr;

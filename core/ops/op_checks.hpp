@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/ops.hpp"
 #include "core/tensor.hpp"
 
 namespace dlcraft {
@@ -25,6 +26,11 @@ inline void check_same_device(const std::vector<Tensor>& ts, const std::string& 
     if (t.defined() && t.device() != d)
       throw DeviceError(who + ": tensors on different devices (" + d.str() + " and " +
                         t.device().str() + ")");
+}
+
+// ---- per-side sizes (conv2d, pooling): "(2, 1)" as torch prints a tuple
+inline std::string size2_str(Size2 v) {
+  return "(" + std::to_string(v.h) + ", " + std::to_string(v.w) + ")";
 }
 
 }  // namespace dlcraft

@@ -5,10 +5,6 @@
 
 namespace dlcraft {
 
-Tensor adaptive_avg_pool2d(const Tensor&, Size2, const std::string& who) {
-  throw ArgumentError(who + ": not implemented yet");
-}
-
 Tensor batch_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, bool, double,
                   double, const std::string& who) {
   throw ArgumentError(who + ": not implemented yet");

@@ -4,6 +4,7 @@
 
 #include "core/autograd.hpp"
 #include "core/ops.hpp"
+#include "core/ops/elementwise_util.hpp"
 #include "core/ops/op_checks.hpp"
 #include "kernels/cpu/kernels_cpu.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
@@ -11,21 +12,26 @@
 namespace dlcraft {
 
 namespace {
-Pool2dShape pool_shape(const Tensor& x, Size2 kernel2, Size2 stride2, Size2 padding,
+Pool2dShape pool_shape(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
                        const std::string& who) {
-  // TEMPORARY until padded/rectangular windows land.
-  if (!(kernel2.h == kernel2.w && stride2.h == stride2.w && padding.h == 0 && padding.w == 0))
-    throw ArgumentError(who + ": rectangular or padded windows are not supported yet");
-  const int kernel = kernel2.h, stride = stride2.h;
   check_rank(x, 4, who, "input");
-  if (kernel < 1 || stride < 0)
-    throw ArgumentError(who + ": kernel must be >= 1 and stride >= 0 (got kernel " +
-                        std::to_string(kernel) + ", stride " + std::to_string(stride) + ")");
-  Pool2dShape s{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)), kernel,
-                stride == 0 ? kernel : stride};
-  if (s.h < kernel || s.w < kernel)
-    throw ShapeError(who + ": input " + to_string(x.shape()) + " is smaller than the " +
-                     std::to_string(kernel) + "x" + std::to_string(kernel) + " window");
+  check_float32(x, who, "input");
+  if (kernel.h < 1 || kernel.w < 1 || stride.h < 0 || stride.w < 0 || padding.h < 0 || padding.w < 0)
+    throw ArgumentError(who + ": kernel must be >= 1, stride >= 0 and padding >= 0 (got kernel " +
+                        size2_str(kernel) + ", stride " + size2_str(stride) + ", padding " +
+                        size2_str(padding) + ")");
+  // torch's rule: a window may hang over the edge by at most half its size, so every window
+  // holds at least one real input (a max over padding alone would be -inf).
+  if (2 * padding.h > kernel.h || 2 * padding.w > kernel.w)
+    throw ArgumentError(who + ": padding " + size2_str(padding) + " must be at most half the kernel " +
+                        size2_str(kernel));
+  Pool2dShape s{int(x.size(0)), int(x.size(1)), int(x.size(2)), int(x.size(3)),
+                kernel.h, kernel.w, stride.h == 0 ? kernel.h : stride.h, stride.w == 0 ? kernel.w : stride.w,
+                padding.h, padding.w};
+  if (s.h + 2 * s.pad_h < s.kernel_h || s.w + 2 * s.pad_w < s.kernel_w)
+    throw ShapeError(who + ": input " + to_string(x.shape()) + " with padding " + size2_str(padding) +
+                     " is smaller than the " + std::to_string(kernel.h) + "x" + std::to_string(kernel.w) +
+                     " window");
   return s;
 }
 }  // namespace

@@ -18,12 +18,12 @@ void conv2d_forward_reference_cpu(const Conv2dShape& s, const float* x, const fl
     for (int k = 0; k < s.k; ++k)
       for (int p = 0; p < oh; ++p)
         for (int q = 0; q < ow; ++q) {
-          // y[n,k,p,q] = b[k] + sum_{c,i,j} w[k,c,i,j] * x[n, c, p*stride+i-pad, q*stride+j-pad]
+          // y[n,k,p,q] = b[k] + sum_{c,i,j} w[k,c,i,j] * x[n, c, p*stride_h+i-pad_h, q*stride_w+j-pad_w]
           double acc = b ? b[k] : 0.0;
           for (int c = 0; c < s.c; ++c)
             for (int i = 0; i < s.r; ++i)
               for (int j = 0; j < s.s; ++j) {
-                int hi = p * s.stride + i - s.pad, wi = q * s.stride + j - s.pad;
+                int hi = p * s.stride_h + i - s.pad_h, wi = q * s.stride_w + j - s.pad_w;
                 if (hi < 0 || hi >= s.h || wi < 0 || wi >= s.w) continue;  // zero padding
                 acc += double(w[((k * s.c + c) * s.r + i) * s.s + j]) *
                        x[((n * s.c + c) * s.h + hi) * s.w + wi];
@@ -45,7 +45,7 @@ void conv2d_backward_input_reference_cpu(const Conv2dShape& s, const float* dy, 
           for (int c = 0; c < s.c; ++c)
             for (int i = 0; i < s.r; ++i)
               for (int j = 0; j < s.s; ++j) {
-                int hi = p * s.stride + i - s.pad, wi = q * s.stride + j - s.pad;
+                int hi = p * s.stride_h + i - s.pad_h, wi = q * s.stride_w + j - s.pad_w;
                 if (hi < 0 || hi >= s.h || wi < 0 || wi >= s.w) continue;
                 dx[((n * s.c + c) * s.h + hi) * s.w + wi] +=
                     g * w[((k * s.c + c) * s.r + i) * s.s + j];
@@ -65,7 +65,7 @@ void conv2d_backward_weight_reference_cpu(const Conv2dShape& s, const float* x, 
           for (int n = 0; n < s.n; ++n)
             for (int p = 0; p < oh; ++p)
               for (int q = 0; q < ow; ++q) {
-                int hi = p * s.stride + i - s.pad, wi = q * s.stride + j - s.pad;
+                int hi = p * s.stride_h + i - s.pad_h, wi = q * s.stride_w + j - s.pad_w;
                 if (hi < 0 || hi >= s.h || wi < 0 || wi >= s.w) continue;
                 acc += double(dy[((n * s.k + k) * oh + p) * ow + q]) *
                        x[((n * s.c + c) * s.h + hi) * s.w + wi];
@@ -93,9 +93,9 @@ void im2col(const Conv2dShape& s, const float* x, float* col) {
       for (int j = 0; j < s.s; ++j) {
         float* row = col + ((c * s.r + i) * s.s + j) * oh * ow;
         for (int p = 0; p < oh; ++p) {
-          int hi = p * s.stride + i - s.pad;
+          int hi = p * s.stride_h + i - s.pad_h;
           for (int q = 0; q < ow; ++q) {
-            int wi = q * s.stride + j - s.pad;
+            int wi = q * s.stride_w + j - s.pad_w;
             bool inside = hi >= 0 && hi < s.h && wi >= 0 && wi < s.w;
             row[p * ow + q] = inside ? x[(c * s.h + hi) * s.w + wi] : 0.0f;
           }
@@ -112,10 +112,10 @@ void col2im(const Conv2dShape& s, const float* col, float* x) {
       for (int j = 0; j < s.s; ++j) {
         const float* row = col + ((c * s.r + i) * s.s + j) * oh * ow;
         for (int p = 0; p < oh; ++p) {
-          int hi = p * s.stride + i - s.pad;
+          int hi = p * s.stride_h + i - s.pad_h;
           if (hi < 0 || hi >= s.h) continue;
           for (int q = 0; q < ow; ++q) {
-            int wi = q * s.stride + j - s.pad;
+            int wi = q * s.stride_w + j - s.pad_w;
             if (wi >= 0 && wi < s.w) x[(c * s.h + hi) * s.w + wi] += row[p * ow + q];
           }
         }
@@ -123,11 +123,20 @@ void col2im(const Conv2dShape& s, const float* col, float* x) {
 }
 
 // Per-thread scratch that grows to the largest layer once and is then reused, so steady-state
-// training steps do not allocate.
-float* scratch(size_t count) {
-  thread_local std::vector<float> buf;
-  if (buf.size() < count) buf.resize(count);
-  return buf.data();
+// training steps do not allocate. It holds one image's col (C*R*S x OH*OW floats), never the
+// whole batch's: 29 MB for a 3x3 conv of 256 channels at 56x56, whatever the batch size.
+// Slot 0 holds col, slot 1 the weight gradient's private sums: kept apart so that growing
+// one never copies the other (a resize briefly holds the old and the new buffer).
+float* scratch(size_t count, int slot = 0) {
+  thread_local std::vector<float> buf[2];
+  if (buf[slot].size() < count) buf[slot].resize(count);
+  return buf[slot].data();
+}
+
+// A 1x1 kernel with stride 1 and no padding: col would be a copy of the image itself
+// (C x H*W), so the GEMMs read x (and write dx) directly.
+bool pointwise(const Conv2dShape& s) {
+  return s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 && s.pad_w == 0;
 }
 
 }  // namespace
@@ -135,11 +144,17 @@ float* scratch(size_t count) {
 void conv2d_forward_cpu(const Conv2dShape& s, const float* x, const float* w, const float* b,
                         float* y) {
   const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s;
+  const bool direct = pointwise(s);
   // One image per thread: im2col into thread-local scratch, then GEMM y_n = W * col.
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < s.n; ++n) {
-    float* col = scratch(size_t(CRS) * P);
-    im2col(s, x + int64_t(n) * s.c * s.h * s.w, col);
+    const float* xn = x + int64_t(n) * s.c * s.h * s.w;
+    const float* col = xn;
+    if (!direct) {
+      float* buf = scratch(size_t(CRS) * P);
+      im2col(s, xn, buf);
+      col = buf;
+    }
     float* yn = y + int64_t(n) * s.k * P;
     gemm_cpu(false, false, s.k, P, CRS, 1.0f, w, CRS, col, P, 0.0f, yn, P);
     if (b)
@@ -150,12 +165,14 @@ void conv2d_forward_cpu(const Conv2dShape& s, const float* x, const float* w, co
 
 void conv2d_backward_input_cpu(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
   const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s;
+  const bool direct = pointwise(s);
   // dcol = W^T (crs, k) x dy_n (k, P); then col2im folds the patches back onto the image.
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < s.n; ++n) {
-    float* dcol = scratch(size_t(CRS) * P);
+    float* dxn = dx + int64_t(n) * s.c * s.h * s.w;
+    float* dcol = direct ? dxn : scratch(size_t(CRS) * P);
     gemm_cpu(true, false, CRS, P, s.k, 1.0f, w, CRS, dy + int64_t(n) * s.k * P, P, 0.0f, dcol, P);
-    col2im(s, dcol, dx + int64_t(n) * s.c * s.h * s.w);
+    if (!direct) col2im(s, dcol, dxn);
   }
 }
 
@@ -163,19 +180,25 @@ void conv2d_backward_weight_cpu(const Conv2dShape& s, const float* x, const floa
                                 float* db) {
   const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s;
   const int64_t wsize = int64_t(s.k) * CRS;
+  const bool direct = pointwise(s);
   // Each thread sums dW over its own images (dy_n (k,P) x col^T (P,crs)) into a private
   // buffer; the buffers are then added in thread order, so results repeat run to run.
   std::fill(dw, dw + wsize, 0.0f);
   if (db) std::fill(db, db + s.k, 0.0f);
 #pragma omp parallel
   {
-    float* col = scratch(size_t(CRS) * P + wsize + s.k);
-    float* dw_local = col + size_t(CRS) * P;
+    float* buf = direct ? nullptr : scratch(size_t(CRS) * P);
+    float* dw_local = scratch(size_t(wsize) + s.k, 1);
     float* db_local = dw_local + wsize;
     std::fill(dw_local, dw_local + wsize + s.k, 0.0f);
 #pragma omp for schedule(static)
     for (int n = 0; n < s.n; ++n) {
-      im2col(s, x + int64_t(n) * s.c * s.h * s.w, col);
+      const float* xn = x + int64_t(n) * s.c * s.h * s.w;
+      const float* col = xn;
+      if (!direct) {
+        im2col(s, xn, buf);
+        col = buf;
+      }
       const float* dyn = dy + int64_t(n) * s.k * P;
       gemm_cpu(false, true, s.k, CRS, P, 1.0f, dyn, P, col, P, 1.0f, dw_local, CRS);
       for (int k = 0; k < s.k; ++k) {

@@ -181,4 +181,8 @@ bool all_finite_cpu(int64_t n, const float* x);
 void adam_step_cpu(const AdamStep& h, int64_t n, float* p, const float* g, float* m, float* v);
 void sgd_step_cpu(const SgdStep& h, int64_t n, float* p, const float* g, float* buf);
 
+// ---- adaptive average pooling (kernels/cpu/adaptive_pool.cpp): windows as AdaptivePool2dShape ----
+void adaptive_avg_pool2d_forward_cpu(const AdaptivePool2dShape& s, const float* x, float* y);
+void adaptive_avg_pool2d_backward_cpu(const AdaptivePool2dShape& s, const float* dy, float* dx);
+
 }  // namespace dlcraft

@@ -1,5 +1,7 @@
 // max_pool2d and avg_pool2d (풀링) on the CPU. See docs/pooling.md.
-// x is (n, c, h, w), y is (n, c, oh, ow); windows are kernel x kernel, `stride` apart.
+// x is (n, c, h, w), y is (n, c, oh, ow); windows are kernel_h x kernel_w, stride_h / stride_w
+// apart, over the input padded by pad_h / pad_w on each side. The padding is never read: max
+// skips it (as if -inf), avg counts it as zeros (the divisor stays kernel_h * kernel_w).
 #include <algorithm>
 #include <cmath>
 
@@ -7,18 +9,32 @@
 
 namespace dlcraft {
 
+namespace {
+// The rows [*lo, *hi) of window p that lie inside the input (the rest is padding).
+void clip(int p, int stride, int pad, int kernel, int size, int* lo, int* hi) {
+  const int start = p * stride - pad;
+  *lo = std::max(start, 0);
+  *hi = std::min(start + kernel, size);
+}
+}  // namespace
+
 void max_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y, int32_t* argmax) {
   const int oh = s.out_h(), ow = s.out_w();
 #pragma omp parallel for schedule(static)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     const float* xp = x + int64_t(plane) * s.h * s.w;
-    for (int p = 0; p < oh; ++p)
+    for (int p = 0; p < oh; ++p) {
+      int h0, h1;
+      clip(p, s.stride_h, s.pad_h, s.kernel_h, s.h, &h0, &h1);
       for (int q = 0; q < ow; ++q) {
-        // Remember which input won: backward sends the whole gradient there.
-        int best = (p * s.stride) * s.w + q * s.stride;
-        for (int i = 0; i < s.kernel; ++i)
-          for (int j = 0; j < s.kernel; ++j) {
-            int idx = (p * s.stride + i) * s.w + q * s.stride + j;
+        int w0, w1;
+        clip(q, s.stride_w, s.pad_w, s.kernel_w, s.w, &w0, &w1);
+        // Remember which input won: backward sends the whole gradient there. The window's
+        // first real input starts as the best (padding <= kernel/2 leaves one in every window).
+        int best = h0 * s.w + w0;
+        for (int i = h0; i < h1; ++i)
+          for (int j = w0; j < w1; ++j) {
+            int idx = i * s.w + j;
             // First maximum wins ties; a NaN always wins (the last one), as in PyTorch, so
             // a NaN is passed on, not hidden.
             if (xp[idx] > xp[best] || std::isnan(xp[idx])) best = idx;
@@ -27,6 +43,7 @@ void max_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y, int3
         y[o] = xp[best];
         argmax[o] = best;
       }
+    }
   }
 }
 
@@ -47,34 +64,46 @@ void max_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, const int32_
 
 void avg_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y) {
   const int oh = s.out_h(), ow = s.out_w();
-  const float inv = 1.0f / float(s.kernel * s.kernel);
+  // The padding counts in the divisor (torch's count_include_pad=True).
+  const float inv = 1.0f / float(s.kernel_h * s.kernel_w);
 #pragma omp parallel for schedule(static)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     const float* xp = x + int64_t(plane) * s.h * s.w;
-    for (int p = 0; p < oh; ++p)
+    for (int p = 0; p < oh; ++p) {
+      int h0, h1;
+      clip(p, s.stride_h, s.pad_h, s.kernel_h, s.h, &h0, &h1);
       for (int q = 0; q < ow; ++q) {
+        int w0, w1;
+        clip(q, s.stride_w, s.pad_w, s.kernel_w, s.w, &w0, &w1);
         float acc = 0.0f;
-        for (int i = 0; i < s.kernel; ++i)
-          for (int j = 0; j < s.kernel; ++j) acc += xp[(p * s.stride + i) * s.w + q * s.stride + j];
+        for (int i = h0; i < h1; ++i)
+          for (int j = w0; j < w1; ++j) acc += xp[i * s.w + j];
         y[(int64_t(plane) * oh + p) * ow + q] = acc * inv;
       }
+    }
   }
 }
 
 void avg_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, float* dx) {
-  // Every input in a window gets an equal share (1/kernel^2) of that window's gradient.
+  // Every input in a window gets an equal share (1/(kernel_h*kernel_w)) of that window's
+  // gradient; the shares that fall on the padding are dropped.
   const int oh = s.out_h(), ow = s.out_w();
-  const float inv = 1.0f / float(s.kernel * s.kernel);
+  const float inv = 1.0f / float(s.kernel_h * s.kernel_w);
 #pragma omp parallel for schedule(static)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     float* dxp = dx + int64_t(plane) * s.h * s.w;
     std::fill(dxp, dxp + s.h * s.w, 0.0f);
-    for (int p = 0; p < oh; ++p)
+    for (int p = 0; p < oh; ++p) {
+      int h0, h1;
+      clip(p, s.stride_h, s.pad_h, s.kernel_h, s.h, &h0, &h1);
       for (int q = 0; q < ow; ++q) {
+        int w0, w1;
+        clip(q, s.stride_w, s.pad_w, s.kernel_w, s.w, &w0, &w1);
         float g = dy[(int64_t(plane) * oh + p) * ow + q] * inv;
-        for (int i = 0; i < s.kernel; ++i)
-          for (int j = 0; j < s.kernel; ++j) dxp[(p * s.stride + i) * s.w + q * s.stride + j] += g;
+        for (int i = h0; i < h1; ++i)
+          for (int j = w0; j < w1; ++j) dxp[i * s.w + j] += g;
       }
+    }
   }
 }
 

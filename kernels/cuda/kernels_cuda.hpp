@@ -193,4 +193,8 @@ struct AugmentParams {
 void augment_batch_cuda(const AugmentParams& a, const uint8_t* images, const int64_t* indices,
                         int count, float* out);
 
+// ---- adaptive average pooling (kernels/cuda/adaptive_pool.cu) ----
+void adaptive_avg_pool2d_forward_cuda(const AdaptivePool2dShape& s, const float* x, float* y);
+void adaptive_avg_pool2d_backward_cuda(const AdaptivePool2dShape& s, const float* dy, float* dx);
+
 }  // namespace dlcraft

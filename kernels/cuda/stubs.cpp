@@ -100,4 +100,8 @@ void adam_step_cuda(const AdamStep&, const ParamSlices&) { no_cuda("adam_step_cu
 void sgd_step_cuda(const SgdStep&, const ParamSlices&) { no_cuda("sgd_step_cuda"); }
 void augment_batch_cuda(const AugmentParams&, const uint8_t*, const int64_t*, int, float*) { no_cuda("augment_batch_cuda"); }
 
+// ---- adaptive average pooling
+void adaptive_avg_pool2d_forward_cuda(const AdaptivePool2dShape&, const float*, float*) { no_cuda("adaptive_avg_pool2d_forward_cuda"); }
+void adaptive_avg_pool2d_backward_cuda(const AdaptivePool2dShape&, const float*, float*) { no_cuda("adaptive_avg_pool2d_backward_cuda"); }
+
 }  // namespace dlcraft

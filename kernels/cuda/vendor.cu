@@ -57,10 +57,10 @@ struct ConvPlan {
 };
 
 const ConvPlan& plan_for(const Conv2dShape& s) {
-  static std::map<std::tuple<int, int, int, int, int, int, int, int, int>, std::unique_ptr<ConvPlan>> plans;
+  static std::map<std::tuple<int, int, int, int, int, int, int, int, int, int, int>, std::unique_ptr<ConvPlan>> plans;
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
-  auto key = std::make_tuple(s.n, s.c, s.h, s.w, s.k, s.r, s.s, s.stride, s.pad);
+  auto key = std::make_tuple(s.n, s.c, s.h, s.w, s.k, s.r, s.s, s.stride_h, s.stride_w, s.pad_h, s.pad_w);
   auto& slot = plans[key];
   if (slot) return *slot;
   auto p = std::make_unique<ConvPlan>();
@@ -74,7 +74,7 @@ const ConvPlan& plan_for(const Conv2dShape& s) {
   cudnn_check(cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s.n, s.k, s.out_h(), s.out_w()), op);
   cudnn_check(cudnnSetTensor4dDescriptor(p->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, s.k, 1, 1), op);
   cudnn_check(cudnnSetFilter4dDescriptor(p->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, s.k, s.c, s.r, s.s), op);
-  cudnn_check(cudnnSetConvolution2dDescriptor(p->conv, s.pad, s.pad, s.stride, s.stride, 1, 1,
+  cudnn_check(cudnnSetConvolution2dDescriptor(p->conv, s.pad_h, s.pad_w, s.stride_h, s.stride_w, 1, 1,
                                               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), op);
   cudnn_check(cudnnSetConvolutionMathType(p->conv, CUDNN_FMA_MATH), op);  // FP32, no TF32
   int found = 0;
