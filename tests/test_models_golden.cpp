@@ -7,8 +7,8 @@
 // accumulated through the layers. Each file records torch's own float32 result against float64
 // ("f64_rel_diff", as max|a - b| / max|b| per tensor): up to ~1e-6 for eval outputs, ~2e-5 for
 // train outputs (BN divides by a batch std) and ~4e-5 for gradients. Ours differs from torch by
-// the two roundings together; measured (with composite stand-ins for batch_norm and
-// adaptive_avg_pool2d): 1e-6 on eval outputs, 9e-6 on train outputs, 1.4e-4 at worst on
+// the two roundings together; measured (with a composite stand-in for batch_norm, before its
+// kernel landed): 1e-6 on eval outputs, 9e-6 on train outputs, 1.4e-4 at worst on
 // gradients (the input's, in the 37x29 BasicBlock case, whose layer4 BN sees 4 values a
 // channel). We compare with the same measure, relative to the tensor's largest value (an
 // element near 0 carries the rounding of the large terms that cancelled in it, not its own):
