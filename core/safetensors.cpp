@@ -19,9 +19,13 @@ namespace {
 // As the reference implementation (safetensors' MAX_HEADER_SIZE): more is not a real header.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
+// The stored element types: ours, plus the two 16-bit floats that are widened to float32 on
+// load (pretrained weights are often shipped as F16 or BF16 to halve the download).
+enum class Stored { F32, F16, BF16, I64, BOOL };
+
 struct Entry {
   std::string name;
-  DType dtype = DType::Float32;
+  Stored stored = Stored::F32;
   Shape shape;
   uint64_t begin = 0, end = 0;
 };
@@ -35,8 +39,19 @@ IOError invalid(const std::string& name, const std::string& why) {
   return IOError(name + ": not a valid safetensors file (" + why + ")");
 }
 
-// The format's dtype names for ours: F32, I64 and BOOL (one byte, 0 or 1), as
-// safetensors.torch writes torch.float32, torch.int64 and torch.bool.
+// The format's dtype names, as safetensors.torch writes torch.float32, float16, bfloat16,
+// int64 and bool (BOOL: one byte, 0 or 1).
+const char* format_dtype(Stored t) {
+  switch (t) {
+    case Stored::F32: return "F32";
+    case Stored::F16: return "F16";
+    case Stored::BF16: return "BF16";
+    case Stored::I64: return "I64";
+    case Stored::BOOL: return "BOOL";
+  }
+  return "?";
+}
+
 const char* format_dtype(DType t) {
   switch (t) {
     case DType::Float32: return "F32";
@@ -46,14 +61,67 @@ const char* format_dtype(DType t) {
   return "?";
 }
 
-bool parse_dtype(const std::string& s, DType* out) {
-  for (DType t : {DType::Float32, DType::Int64, DType::Bool})
+size_t stored_size(Stored t) {
+  switch (t) {
+    case Stored::F32: return 4;
+    case Stored::F16: case Stored::BF16: return 2;
+    case Stored::I64: return 8;
+    case Stored::BOOL: return 1;
+  }
+  return 4;
+}
+
+// What the tensor becomes in memory: the 16-bit floats widen to float32.
+DType loaded_dtype(Stored t) {
+  switch (t) {
+    case Stored::I64: return DType::Int64;
+    case Stored::BOOL: return DType::Bool;
+    default: return DType::Float32;
+  }
+}
+
+bool parse_dtype(const std::string& s, Stored* out) {
+  for (Stored t : {Stored::F32, Stored::F16, Stored::BF16, Stored::I64, Stored::BOOL})
     if (s == format_dtype(t)) {
       *out = t;
       return true;
     }
   return false;
 }
+
+uint16_t read_u16(const char* p) {
+  return uint16_t(static_cast<unsigned char>(p[0]) | (static_cast<unsigned char>(p[1]) << 8));
+}
+
+float from_bits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// IEEE binary16 (1 sign, 5 exponent bits with bias 15, 10 mantissa bits) to float32. Every
+// half is exactly a float, so this is a re-encoding, not a rounding: normals rebias the
+// exponent (+112); subnormals (exponent 0: m * 2^-24) are normalised by shifting the mantissa
+// up; infinities stay infinite and NaNs keep their sign and payload (shifted up 13 bits, as
+// torch and the F16C instruction do, so a quiet NaN stays quiet).
+float half_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
+  if (exp == 0x1f) return from_bits(sign | 0x7f800000u | (mant << 13));  // inf, NaN
+  if (exp != 0) return from_bits(sign | ((exp + 112) << 23) | (mant << 13));
+  if (mant == 0) return from_bits(sign);  // +-0
+  // Subnormal: find the leading 1, make it the implicit bit, lower the exponent per shift.
+  int e = 113;  // 2^-14, the subnormals' scale, as a float exponent field (-14 + 127)
+  while (!(mant & 0x400u)) {
+    mant <<= 1;
+    --e;
+  }
+  return from_bits(sign | (uint32_t(e) << 23) | ((mant & 0x3ffu) << 13));
+}
+
+// bfloat16 is the top half of a float32: exact by construction (subnormals, inf, NaN alike).
+float bfloat16_to_float(uint16_t b) { return from_bits(uint32_t(b) << 16); }
 
 // A JSON number that is a non-negative integer (1.0, 1e3 and -1 are not).
 uint64_t get_count(const json& v, const std::string& name, const std::string& what) {
@@ -89,9 +157,9 @@ Entry parse_entry(const std::string& key, const json& info, const std::string& n
   if (!dtype.is_string()) throw invalid(name, where + " has a dtype that is not a string");
   Entry e;
   e.name = key;
-  if (!parse_dtype(dtype.get<std::string>(), &e.dtype))
+  if (!parse_dtype(dtype.get<std::string>(), &e.stored))
     throw invalid(name, where + " has dtype " + dtype.get<std::string>() +
-                            "; only F32, I64 and BOOL are supported");
+                            "; only F32, F16, BF16, I64 and BOOL are supported");
   const json& shape = info["shape"];
   if (!shape.is_array()) throw invalid(name, where + " has a shape that is not a list");
   uint64_t count = 1;  // elements, checked for overflow as the dimensions multiply
@@ -102,7 +170,7 @@ Entry parse_entry(const std::string& key, const json& info, const std::string& n
     e.shape.push_back(int64_t(dim));
   }
   uint64_t bytes = 0;
-  if (count > uint64_t(INT64_MAX) || __builtin_mul_overflow(count, uint64_t(element_size(e.dtype)), &bytes))
+  if (count > uint64_t(INT64_MAX) || __builtin_mul_overflow(count, uint64_t(stored_size(e.stored)), &bytes))
     throw invalid(name, where + " has shape " + shape.dump() + ", too large to exist");
   const json& offsets = info["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2)
@@ -110,7 +178,7 @@ Entry parse_entry(const std::string& key, const json& info, const std::string& n
   e.begin = get_count(offsets[0], name, where + " data_offsets begin");
   e.end = get_count(offsets[1], name, where + " data_offsets end");
   if (e.begin > e.end || e.end - e.begin != bytes)
-    throw invalid(name, where + " of dtype " + format_dtype(e.dtype) + " and shape " + to_string(e.shape) +
+    throw invalid(name, where + " of dtype " + format_dtype(e.stored) + " and shape " + to_string(e.shape) +
                             " (" + std::to_string(bytes) +
                             " bytes) has data_offsets [" + std::to_string(e.begin) + ", " +
                             std::to_string(e.end) + "]");
@@ -196,14 +264,21 @@ SafeTensors parse_safetensors(const char* data, size_t size, const std::string& 
   out.metadata = std::move(header.metadata);
   for (const Entry& e : header.entries) {
     const char* src = data + data_begin + e.begin;
-    if (e.dtype == DType::Bool)  // any other byte would be a bool that is neither true nor false
+    if (e.stored == Stored::BOOL)  // any other byte would be a bool that is neither true nor false
       for (uint64_t i = 0; i < e.end - e.begin; ++i)
         if (static_cast<unsigned char>(src[i]) > 1)
           throw invalid(name, "tensor '" + e.name + "' (BOOL) has byte " +
                                   std::to_string(static_cast<unsigned char>(src[i])) + " at element " +
                                   std::to_string(i) + "; BOOL bytes must be 0 or 1");
-    Tensor t = Tensor::empty(e.shape, TensorOptions(e.dtype));
-    if (e.end > e.begin) std::memcpy(t.raw_data(), src, e.end - e.begin);
+    Tensor t = Tensor::empty(e.shape, TensorOptions(loaded_dtype(e.stored)));
+    if (e.stored == Stored::F16 || e.stored == Stored::BF16) {
+      float* dst = t.data_ptr<float>();
+      const uint64_t n = (e.end - e.begin) / 2;
+      for (uint64_t i = 0; i < n; ++i)
+        dst[i] = e.stored == Stored::F16 ? half_to_float(read_u16(src + 2 * i)) : bfloat16_to_float(read_u16(src + 2 * i));
+    } else if (e.end > e.begin) {
+      std::memcpy(t.raw_data(), src, e.end - e.begin);
+    }
     out.tensors[e.name] = t;
   }
   return out;

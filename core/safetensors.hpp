@@ -1,7 +1,8 @@
 // safetensors files (https://huggingface.co/docs/safetensors): an 8-byte little-endian header
 // length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {...}}, then the raw
-// little-endian data. PyTorch reads ours with safetensors.torch.load_file. Three of the format's
-// dtypes, ours: F32 (float32), I64 (int64) and BOOL (bool, one byte 0 or 1).
+// little-endian data. PyTorch reads ours with safetensors.torch.load_file. We write three of the
+// format's dtypes, ours: F32 (float32), I64 (int64) and BOOL (bool, one byte 0 or 1); we also
+// read F16 and BF16 (half-size pretrained weights), widened to float32 exactly.
 #pragma once
 #include <cstddef>
 #include <iosfwd>
@@ -24,7 +25,9 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
 void write_safetensors(std::ostream& out, const std::map<std::string, Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
-// Reads F32, I64 and BOOL tensors (other dtypes are refused). The reader trusts nothing:
+// Reads F32, I64 and BOOL tensors, and F16 / BF16 ones as float32 (every 16-bit value, incl.
+// subnormals, infinities and NaN payloads, is exactly a float32); other dtypes (F64, I32, U8,
+// ...) are refused. The reader trusts nothing:
 // integer JSON numbers only for shapes and offsets, byte counts (numel * element size) checked
 // for overflow, a header of at most 100 MB, data_offsets that tile the data exactly (no gaps,
 // overlaps or trailing bytes), BOOL bytes 0 or 1, string metadata. Any problem is an IOError

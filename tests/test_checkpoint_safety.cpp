@@ -66,7 +66,7 @@ TEST_CASE("the safetensors reader rejects hostile headers with an IOError naming
       {"overlapping tensors", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12, "tile"},
       {"trailing bytes", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 12, "trailing"},
       {"offsets past the end", R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8, "truncated"},
-      {"dtype F16", R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4, "only F32, I64 and BOOL"},
+      {"dtype U8", R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})", 2, "only F32, F16, BF16, I64 and BOOL"},
       {"dtype F64", R"({"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", 8, "'a' has dtype F64"},
       {"I64 with 4 bytes an element", R"({"a":{"dtype":"I64","shape":[2],"data_offsets":[0,8]}})", 8, "data_offsets"},
       {"BOOL with 4 bytes an element", R"({"a":{"dtype":"BOOL","shape":[2],"data_offsets":[0,8]}})", 8, "data_offsets"},
