@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string model_name = "resnet50", weights, labels, device_name = "auto";
   std::vector<std::string> images;
-  int top = 5, resize = 256, crop = 224, batch = 8;
+  int top = 5, resize = 0, crop = 0, batch = 8;
   int threads = std::max(1u, std::thread::hardware_concurrency());
   CLI::App app{"Classify images with a pretrained ResNet or VGG (top-5 classes and probabilities)."};
   app.set_version_flag("--version", [] { return version_text(); });
@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
   app.add_option("--labels", labels, "class names, one per line (default: the weights' own, else 'class N')");
   app.add_option("--device", device_name, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
   app.add_option("--top", top, "how many classes to print per image")->check(CLI::Range(1, 1000))->capture_default_str();
-  app.add_option("--resize", resize, "shorter side before the center crop")->check(CLI::Range(1, 8192))->capture_default_str();
-  app.add_option("--crop", crop, "center crop (the model's input size)")->check(CLI::Range(32, 8192))->capture_default_str();
+  app.add_option("--resize", resize, "shorter side before the center crop (default: the weights' resize_size, else 256)")->check(CLI::Range(1, 8192));
+  app.add_option("--crop", crop, "center crop, the model's input size (default: the weights' crop_size, else 224)")->check(CLI::Range(32, 8192));
   app.add_option("--batch-size", batch, "images per forward pass")->check(CLI::Range(1, 1024))->capture_default_str();
   app.add_option("--threads", threads, "CPU threads")->check(CLI::Range(1, 1024))->capture_default_str();
   app.add_option("images", images, "PNG or JPEG files of any size")->required();
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     ZooModel zoo = load_zoo_model(model_name, weights, device);
     if (zoo.num_classes == 0) throw IOError(weights + ": headless weights (no classifier): use `features` instead");
     const std::vector<std::string> classes = class_names_for(zoo, labels, weights);
-    const ImageTransform transform = eval_transform(resize, crop);
+    const ImageTransform transform = zoo_eval_transform(zoo, resize, crop, weights);
     NoGradGuard no_grad;
     for (size_t first = 0; first < images.size(); first += size_t(batch)) {
       // A batch at a time; an unreadable file is reported and skipped, the others still run.
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
         }
       }
       if (ok.empty()) continue;
-      Tensor x = Tensor::from_vector(pixels, {int64_t(ok.size()), 3, crop, crop}, device);
+      Tensor x = Tensor::from_vector(pixels, {int64_t(ok.size()), 3, transform.crop, transform.crop}, device);
       Tensor probs = softmax((*zoo.model)(x), 1);
       if (!all_finite(probs))
         throw IOError(weights + ": the model's output is NaN/Inf; these weights are unusable");

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string model_name = "vgg16", weights, layer, out, device_name = "auto";
   std::vector<std::string> images;
-  int resize = 256, crop = 224, batch = 8;
+  int resize = 0, crop = 0, batch = 8;
   int threads = std::max(1u, std::thread::hardware_concurrency());
   bool list_layers = false;
   CLI::App app{"Extract the output of one layer of a pretrained ResNet or VGG for each image."};
@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
   app.add_option("--layer", layer, "module name whose output to keep (see --list-layers), e.g. features.23");
   app.add_option("--out", out, "output .safetensors file (written atomically)");
   app.add_option("--device", device_name, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
-  app.add_option("--resize", resize, "shorter side before the center crop")->check(CLI::Range(1, 8192))->capture_default_str();
-  app.add_option("--crop", crop, "center crop (the model's input size)")->check(CLI::Range(32, 8192))->capture_default_str();
+  app.add_option("--resize", resize, "shorter side before the center crop (default: the weights' resize_size, else 256)")->check(CLI::Range(1, 8192));
+  app.add_option("--crop", crop, "center crop, the model's input size (default: the weights' crop_size, else 224)")->check(CLI::Range(32, 8192));
   app.add_option("--batch-size", batch, "images per forward pass")->check(CLI::Range(1, 1024))->capture_default_str();
   app.add_option("--threads", threads, "CPU threads")->check(CLI::Range(1, 1024))->capture_default_str();
   app.add_flag("--list-layers", list_layers, "print the model's module names and types, then exit");
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     const Device device = choose_device(device_name);
     ZooModel zoo = load_zoo_model(model_name, weights, device);
     zoo.model->submodule(layer);  // a bad name fails before any image is read
-    const ImageTransform transform = eval_transform(resize, crop);
+    const ImageTransform transform = zoo_eval_transform(zoo, resize, crop, weights);
     NoGradGuard no_grad;
     std::vector<Tensor> parts;
     for (size_t first = 0; first < images.size(); first += size_t(batch)) {

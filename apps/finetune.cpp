@@ -212,7 +212,8 @@ int run(const Flags& f) {
                 train.seen / std::max(train.seconds, 1e-9));
     Metadata m{{"epoch", std::to_string(epoch)}, {"seed", std::to_string(seed)}, {"format", "dlcraft-finetune"},
                {"model", f.model}, {"optimizer", f.optimizer}, {"image_size", std::to_string(f.image_size)},
-               {"transform", eval_tf.str()}};
+               {"transform", eval_tf.str()}, {"resize_size", std::to_string(eval_tf.resize)},
+               {"crop_size", std::to_string(eval_tf.crop)}};
     put_class_names(m, data.train.classes);
     save_checkpoint(save_path, *model, opt.get(), m);
     last_saved = epoch;

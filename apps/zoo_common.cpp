@@ -51,6 +51,24 @@ ZooModel load_zoo_model(const std::string& name, const std::string& weights, Dev
   return out;
 }
 
+ImageTransform zoo_eval_transform(const ZooModel& m, int resize_flag, int crop_flag, const std::string& weights) {
+  const Metadata& md = m.metadata;
+  const int resize = resize_flag > 0 ? resize_flag
+                     : md.count("resize_size") ? int(get_metadata_int(md, "resize_size", weights, 1, 8192))
+                                               : 256;
+  const int crop = crop_flag > 0 ? crop_flag
+                   : md.count("crop_size") ? int(get_metadata_int(md, "crop_size", weights, 1, 8192))
+                                           : 224;
+  ImageTransform t = eval_transform(resize, crop);
+  if (md.count("normalize_mean") && md.count("normalize_std")) {
+    const std::vector<float> mean = get_metadata_floats(md, "normalize_mean", weights, 3, false);
+    const std::vector<float> std = get_metadata_floats(md, "normalize_std", weights, 3, true);
+    std::copy(mean.begin(), mean.end(), t.mean.begin());
+    std::copy(std.begin(), std.end(), t.std.begin());
+  }
+  return t;
+}
+
 std::vector<std::string> read_labels(const std::string& path, int expected) {
   std::ifstream in(path);
   if (!in) throw IOError(path + ": cannot read the labels file");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/device.hpp"
+#include "datasets/image_transforms.hpp"
 #include "layers/checkpoint_metadata.hpp"
 #include "layers/models.hpp"
 
@@ -32,5 +33,11 @@ std::vector<std::string> read_labels(const std::string& path, int expected);
 // metadata (finetune writes it), else "class 0", "class 1", ...
 std::vector<std::string> class_names_for(const ZooModel& m, const std::string& labels_path,
                                          const std::string& weights);
+
+// The evaluation transform for a weights file: Resize(resize) + CenterCrop(crop) + Normalize,
+// each taken from the flag when given (> 0), else from the file's metadata ("resize_size",
+// "crop_size", "normalize_mean", "normalize_std": what export_torchvision.py and finetune
+// write; ResNet-50's V2 weights want 232, not 256), else torchvision's 256 / 224 / ImageNet.
+ImageTransform zoo_eval_transform(const ZooModel& m, int resize_flag, int crop_flag, const std::string& weights);
 
 }  // namespace dlcraft

@@ -9,6 +9,9 @@
 #   bench        bench --kernels both --batch-sizes 32,256: training img/s, per-op ms, tensor-op GB/s, GEMM
 #                GFLOP/s, ours and cuDNN/cuBLAS in one process ("ours" alone without cuDNN), and
 #                the teaching kernels' versions side by side (--kernel-steps)
+#   models       ResNet-50 inference images/s at batch 1 and 32 (bench --model), beside
+#                torchvision's on the same GPU when python3 has torch and torchvision
+#                (scripts/bench_models.py)
 #   data         DATA may be a folder or a .tar.gz (the JPEG CIFAR-10), unpacked once
 #   train_cifar  EPOCHS (default 2) of the seed recipe on DATA, final test accuracy
 #   pytorch_load the checkpoint loads into PyTorch's model (strict), when python3 has torch
@@ -34,6 +37,7 @@
 #   ALLOW_NO_GPU  1: a program that finds no GPU (exit 77) counts as skipped: the dry run
 #   DEVICE        device for bench and train_cifar (default cuda; the dry run uses cpu)
 #   BENCH_BATCHES batch sizes for bench (default 32,256)
+#   MODEL, MODEL_BATCHES  the models step's model and batch sizes (default resnet50, 1,32)
 #   BENCH_ARGS    extra bench arguments (the dry run: "--repeats 1 --warmup 0 --no-ops")
 #   TRAIN_ARGS    extra train_cifar arguments (the dry run: "--limit-train 64 --batch-size 16")
 #   CMAKE_ARGS    extra cmake arguments for a from-source build
@@ -54,7 +58,7 @@ repo=$(pwd)
 build=${BUILD_DIR:-build-gpu}
 bin_dir=${BIN_DIR:-}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 4)}
-steps=${STEPS:-"libs test_gpu bench data train_cifar pytorch_load peer memcheck"}
+steps=${STEPS:-"libs test_gpu bench models data train_cifar pytorch_load peer memcheck"}
 step_timeout=${STEP_TIMEOUT:-240}
 total_timeout=${TOTAL_TIMEOUT:-480}
 epochs=${EPOCHS:-2}
@@ -254,6 +258,20 @@ if wanted bench && need bench "$bench"; then
     run_step bench --timeout 150 "$bench" --device "$device" --batch-sizes "$bench_batches" --kernels ours --tensor-ops --kernel-steps \
       ${bench_args[@]+"${bench_args[@]}"}
     skip_step bench_cudnn "SKIP (built without cuDNN)" 0
+  fi
+fi
+
+model=${MODEL:-resnet50} model_batches=${MODEL_BATCHES:-1,32}
+if wanted models && need models "$bench"; then
+  if python3 -c "import torch, torchvision" 2>/dev/null; then
+    run_step models --timeout 150 python3 "$(dirname "$0")/bench_models.py" --bench "$bench" --device "$device" \
+      --model "$model" --batch-sizes "$model_batches" --warmup 3 --repeats 10
+  else
+    # BENCH_ARGS (the dry run's fewer repeats) replace the defaults.
+    model_args=(--warmup 3 --repeats 10)
+    [[ ${#bench_args[@]} -gt 0 ]] && model_args=("${bench_args[@]}")
+    run_step models --timeout 150 "$bench" --device "$device" --model "$model" --model-batch-sizes "$model_batches" \
+      --model-only "${model_args[@]}"
   fi
 fi
 

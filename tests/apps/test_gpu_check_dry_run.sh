@@ -17,13 +17,13 @@ run() {
     ARCHIVE=$work/logs.tar.gz ALLOW_NO_GPU=1 DEVICE=cpu EPOCHS=1 BENCH_BATCHES=2 \
     BENCH_ARGS="--repeats 1 --warmup 0 --no-ops --threads 2" \
     TRAIN_ARGS="--limit-train 48 --limit-test 16 --batch-size 16 --threads 2" \
-    STEPS="libs test_gpu bench data train_cifar peer" TOTAL_TIMEOUT=300 \
+    STEPS="libs test_gpu bench models data train_cifar peer" MODEL=resnet18 MODEL_BATCHES=1 TOTAL_TIMEOUT=300 \
     bash "$scripts/gpu_check.sh" >"$1" 2>&1
 }
 
 if ! run ok.log; then cat ok.log; fail "the dry run failed"; fi
 cat ok.log | sed -n '/gpu_check summary/,$p'
-for want in "libs         | PASS" "bench        | PASS" "data         | PASS" "train_cifar  | PASS" \
+for want in "libs         | PASS" "bench        | PASS" "models       | PASS" "data         | PASS" "train_cifar  | PASS" \
   "peer         | SKIP (no peer script" "gpu_check: all steps passed"; do
   grep -qF "$want" ok.log || fail "summary lacks '$want'"
 done

@@ -41,7 +41,7 @@ awk -v a="$acc" 'BEGIN { exit !(a >= 80) }' || fail "finetune did not learn (tes
 echo "ok: finetune test accuracy $acc%"
 
 # 3. classify with the fine-tuned checkpoint: class names from its metadata, 3 classes.
-"$bin/classify" --model resnet18 --weights ft.safetensors --crop 64 --resize 73 "${small[@]}" "${imgs[0]}" > c2.log
+"$bin/classify" --model resnet18 --weights ft.safetensors "${small[@]}" "${imgs[0]}" > c2.log  # sizes from its metadata
 grep -qE '^ +[0-9.]+%  (red|green|blue)_things \([0-2]\)$' c2.log || { cat c2.log; fail "classify: class names from the checkpoint"; }
 echo "ok: classify reads the fine-tuned classes"
 
