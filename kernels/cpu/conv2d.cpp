@@ -86,8 +86,11 @@ namespace {
 
 // col is (c*r*s, oh*ow): row (c,i,j) holds the input pixel under tap (i,j) of channel c for
 // every output position — so the convolution becomes W (k, c*r*s) x col.
-void im2col(const Conv2dShape& s, const float* x, float* col) {
+// in_parallel: split the channels over the threads (when one image is unfolded at a time;
+// inside the per-image parallel loop each thread unfolds its own image alone).
+void im2col(const Conv2dShape& s, const float* x, float* col, bool in_parallel = false) {
   const int oh = s.out_h(), ow = s.out_w();
+#pragma omp parallel for schedule(static) if (in_parallel)
   for (int c = 0; c < s.c; ++c)
     for (int i = 0; i < s.r; ++i)
       for (int j = 0; j < s.s; ++j) {
@@ -135,6 +138,14 @@ float* scratch(size_t count, int slot = 0) {
 
 // A 1x1 kernel with stride 1 and no padding: col would be a copy of the image itself
 // (C x H*W), so the GEMMs read x (and write dx) directly.
+int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
 bool pointwise(const Conv2dShape& s) {
   return s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 && s.pad_w == 0;
 }
@@ -145,6 +156,31 @@ void conv2d_forward_cpu(const Conv2dShape& s, const float* x, const float* w, co
                         float* y) {
   const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s;
   const bool direct = pointwise(s);
+  if (s.n < max_threads()) {
+    // Fewer images than threads (inference at batch 1): one image at a time, its GEMM split
+    // by columns (output pixels) over the threads: y_n[:, p0:p1] = W * col[:, p0:p1].
+    const int threads = max_threads();
+    const int block = ((P + threads - 1) / threads + 15) / 16 * 16;  // whole 16-float groups
+    for (int n = 0; n < s.n; ++n) {
+      const float* xn = x + int64_t(n) * s.c * s.h * s.w;
+      const float* col = xn;
+      if (!direct) {
+        float* buf = scratch(size_t(CRS) * P);
+        im2col(s, xn, buf, /*in_parallel=*/true);
+        col = buf;
+      }
+      float* yn = y + int64_t(n) * s.k * P;
+#pragma omp parallel for schedule(static)
+      for (int p0 = 0; p0 < P; p0 += block) {
+        const int cols = std::min(block, P - p0);
+        gemm_cpu(false, false, s.k, cols, CRS, 1.0f, w, CRS, col + p0, P, 0.0f, yn + p0, P);
+        if (b)
+          for (int k = 0; k < s.k; ++k)
+            for (int p = p0; p < p0 + cols; ++p) yn[k * P + p] += b[k];
+      }
+    }
+    return;
+  }
   // One image per thread: im2col into thread-local scratch, then GEMM y_n = W * col.
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < s.n; ++n) {

@@ -14,6 +14,9 @@
 #include "core/creation.hpp"
 #include "core/error.hpp"
 #include "core/ops.hpp"
+#include "core/random.hpp"
+#include "core/threads.hpp"
+#include "kernels/cpu/kernels_cpu.hpp"
 #include "gradcheck.hpp"
 #include "op_test_util.hpp"
 
@@ -391,4 +394,27 @@ TEST_CASE("conv/pool shape errors name the op and the values", "[conv_pool]") {
              Contains("head") && Contains("int64"));
   // An empty batch is fine: nothing to average, nothing to fail.
   CHECK(adaptive_avg_pool2d(zeros({0, 3, 5, 5}), 2).shape() == Shape{0, 3, 2, 2});
+}
+
+TEST_CASE("fast CPU conv forward: fewer images than threads splits each image's GEMM by columns") {
+  // The batch-1 path (columns of the output split over threads, im2col over channels) against
+  // the reference loops, for 1 and 3 threads, odd output sizes, padding, stride, bias and 1x1.
+  const int saved = num_threads();
+  Generator gen(11);
+  const std::vector<Conv2dShape> shapes = {
+      {1, 3, 13, 11, 5, 3, 3, 1, 1, 1, 1}, {2, 4, 9, 17, 6, 3, 2, 2, 1, 1, 0},
+      {1, 8, 7, 5, 3, 1, 1, 1, 1, 0, 0}, {1, 2, 40, 37, 4, 7, 7, 2, 2, 3, 3}};
+  for (int threads : {1, 3}) {
+    set_num_threads(threads);
+    for (const Conv2dShape& s : shapes) {
+      INFO("threads " << threads << ", image " << s.h << "x" << s.w << ", kernel " << s.r << "x" << s.s);
+      Tensor x = Tensor::normal({s.n, s.c, s.h, s.w}, gen), w = Tensor::normal({s.k, s.c, s.r, s.s}, gen);
+      Tensor b = Tensor::normal({s.k}, gen);
+      std::vector<float> fast(size_t(s.n) * s.k * s.out_h() * s.out_w()), ref(fast.size());
+      conv2d_forward_cpu(s, x.data(), w.data(), b.data(), fast.data());
+      conv2d_forward_reference_cpu(s, x.data(), w.data(), b.data(), ref.data());
+      for (size_t i = 0; i < ref.size(); ++i) REQUIRE(fast[i] == Approx(ref[i]).margin(1e-4));
+    }
+  }
+  set_num_threads(saved);
 }
