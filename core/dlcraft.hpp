@@ -33,4 +33,5 @@
 #include "layers/layers.hpp"
 #include "layers/models.hpp"
 #include "layers/module.hpp"
+#include "optim/lr_scheduler.hpp"
 #include "optim/optimizer.hpp"
