@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "apps/app_common.hpp"
-#include "apps/training.hpp"
+#include "train/training.hpp"
 #include "core/autograd.hpp"
 #include "core/error.hpp"
 #include "core/ops.hpp"

@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "apps/app_common.hpp"
-#include "apps/progress.hpp"
-#include "apps/training.hpp"
+#include "train/progress.hpp"
+#include "train/training.hpp"
 #include "apps/zoo_common.hpp"
 #include "core/error.hpp"
 #include "core/file_io.hpp"

@@ -237,7 +237,7 @@ int64_t first_nonfinite(const std::vector<Tensor>& xs);
 // first_nonfinite in two halves, so the check rides on a wait the caller makes anyway: start
 // queues the GPU kernels (CPU tensors are checked at once) and returns; result() copies the
 // flags back. Between the two, anything that waits for the stream (loss.item(), a count read
-// back) also waits for the flags, so result() finds them ready. (apps/training.cpp)
+// back) also waits for the flags, so result() finds them ready. (train/training.cpp)
 class NonfiniteCheck {
  public:
   explicit NonfiniteCheck(const std::vector<Tensor>& xs);

@@ -49,8 +49,18 @@ struct DataLoaderOptions {
   int prefetch = 3;  // batches prepared ahead
 };
 
-// Where the training loop gets its batches: the CPU loader below, or GpuDataLoader
-// (datasets/gpu_loader.hpp) whose data set lives on the GPU.
+// What a batch is trained toward: class indices (classification: cross-entropy, accuracy), or
+// numbers shaped like the model's output (regression and 0/1 targets: MSE, MAE, BCE).
+struct Targets {
+  std::vector<int32_t> labels;  // class indices, when the targets are classes
+  Tensor values;                // float32 on the batch's device when they are numbers, else undefined
+  bool are_classes() const { return !values.defined(); }
+  int64_t size() const { return values.defined() ? values.size(0) : int64_t(labels.size()); }
+};
+
+// Where the training loop gets its batches: the CPU loader below, GpuDataLoader
+// (datasets/gpu_loader.hpp) whose data set lives on the GPU, ImageBatchLoader, or TensorLoader
+// (datasets/tensor_dataset.hpp) for tensors and CSV files.
 class BatchSource {
  public:
   virtual ~BatchSource() = default;
@@ -59,6 +69,12 @@ class BatchSource {
   // The next batch as an (n,3,H,W) tensor on `device` (32x32 for CIFAR; the crop size for
   // ImageBatchLoader) plus its labels; false at the end.
   virtual bool next_batch(Device device, Tensor& images, std::vector<int32_t>& labels) = 0;
+  // The general form fit() reads (train/trainer.hpp): inputs of any shape, and targets that are
+  // classes or numbers. The image loaders keep this default, which fills targets.labels.
+  virtual bool next_batch_targets(Device device, Tensor& inputs, Targets& targets) {
+    targets.values = Tensor();
+    return next_batch(device, inputs, targets.labels);
+  }
 };
 
 // The order of the images in `epoch`: 0..n-1, shuffled by a generator seeded from (seed,

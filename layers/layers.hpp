@@ -127,7 +127,14 @@ class Sequential : public Module {
  public:
   Sequential() = default;
   Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
+  // Appends m (named by its position). A Dense without an input size (layers/dense.hpp) gets
+  // the output size of the layers before it when that is known (Dense, Linear, and layers that
+  // keep the size: activations, Dropout, BatchNorm1d, Identity).
   Sequential& add(std::shared_ptr<Module> m);
+  // Keras' model.build: runs one example of `input_shape` (no batch dimension) through the
+  // layers in eval mode without gradients, building each Dense still without an input size
+  // from what reaches it. Call it before making the optimizer.
+  void build(const Shape& input_shape);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Sequential"; }
   size_t size() const { return children().size(); }

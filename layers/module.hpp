@@ -78,6 +78,7 @@ class Module {
   // Called with (module, output) after forward; one per module, empty to remove.
   using ForwardHook = std::function<void(Module&, const Tensor&)>;
   void set_forward_hook(ForwardHook hook) { hook_ = std::move(hook); }
+  const ForwardHook& forward_hook() const { return hook_; }
 
  protected:
   Tensor& register_parameter(const std::string& name, Tensor t);

@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include "apps/training.hpp"
+#include "train/training.hpp"
 #include "core/allocator.hpp"
 #include "core/autograd.hpp"
 #include "core/device.hpp"

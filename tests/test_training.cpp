@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "apps/training.hpp"
+#include "train/training.hpp"
 #include "core/error.hpp"
 #include "core/allocator.hpp"
 #include "core/autograd.hpp"

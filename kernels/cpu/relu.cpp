@@ -1,6 +1,6 @@
 // ReLU on the CPU. See docs/relu.md. y = max(x, 0); dx = dy where x > 0, else 0.
 // NaN stays NaN, as in PyTorch: a NaN that reached an activation must not be turned into a
-// harmless-looking 0 (the divergence guard in apps/training.cpp relies on seeing it).
+// harmless-looking 0 (the divergence guard in train/training.cpp relies on seeing it).
 #include "kernels/cpu/kernels_cpu.hpp"
 
 namespace dlcraft {

@@ -1,4 +1,4 @@
-#include "apps/training.hpp"
+#include "train/training.hpp"
 
 #include <chrono>
 #include <cmath>

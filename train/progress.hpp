@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "apps/training.hpp"
+#include "train/training.hpp"
 
 namespace dlcraft {
 

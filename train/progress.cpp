@@ -1,4 +1,4 @@
-#include "apps/progress.hpp"
+#include "train/progress.hpp"
 
 #include <unistd.h>
 
