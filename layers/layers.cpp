@@ -2,9 +2,12 @@
 
 #include <cmath>
 
+#include "core/autograd.hpp"
 #include "core/creation.hpp"
 #include "core/error.hpp"
 #include "core/random.hpp"
+#include "layers/dense.hpp"
+#include "train/training.hpp"
 
 namespace dlcraft {
 
@@ -80,9 +83,69 @@ Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) {
   for (auto& m : modules) add(m);
 }
 
+namespace {
+// The number of features `m` puts out when its layer alone tells (Dense, Linear), -1 when it
+// keeps its input's size (activations, Dropout, BatchNorm1d, Identity), 0 when it is not known.
+constexpr int64_t kKeepsSize = -1;
+int64_t features_out(Module& m) {
+  if (auto* d = dynamic_cast<Dense*>(&m)) return d->units;
+  if (auto* l = dynamic_cast<Linear*>(&m)) return l->weight.size(0);
+  if (dynamic_cast<Activation*>(&m) || dynamic_cast<ReLU*>(&m) || dynamic_cast<Dropout*>(&m) ||
+      dynamic_cast<BatchNorm1d*>(&m) || dynamic_cast<Identity*>(&m))
+    return kKeepsSize;
+  return 0;  // Flatten, Conv2d, a model of the user's: only a forward pass knows
+}
+}  // namespace
+
 Sequential& Sequential::add(std::shared_ptr<Module> m) {
+  // Keras' Sequential.add: a Dense without an input size takes the output size of the layers
+  // before it, walking back over those that keep the size (Dense -> Dropout -> Dense).
+  if (auto* dense = dynamic_cast<Dense*>(m.get()); dense && !dense->built()) {
+    int64_t n = 0;
+    for (size_t i = children().size(); i-- > 0;) {
+      n = features_out(*children()[i].second);
+      if (n != kKeepsSize) break;
+    }
+    if (n > 0) dense->build(int(n));  // else build() or the first forward's error will say
+  }
   register_module(std::to_string(children().size()), std::move(m));
   return *this;
+}
+
+namespace {
+// One example through the layers of `seq`, building each unbuilt Dense from the features that
+// reach it (nested Sequentials too).
+Tensor build_through(Sequential& seq, Tensor x) {
+  for (auto& [name, m] : seq.children()) {
+    if (auto* inner = dynamic_cast<Sequential*>(m.get())) {
+      x = build_through(*inner, x);
+      continue;
+    }
+    if (auto* dense = dynamic_cast<Dense*>(m.get()); dense && !dense->built()) {
+      if (x.dim() < 2)
+        throw ShapeError(dense->who() + ": cannot build from an input " + to_string(x.shape()) +
+                         " (expected (N, ..., features))");
+      dense->build(int(x.size(-1)));
+      if (x.device() != Device::cpu()) dense->to(x.device());  // beside the layers before it
+    }
+    x = (*m)(x);
+  }
+  return x;
+}
+}  // namespace
+
+void Sequential::build(const Shape& input_shape) {
+  for (int64_t d : input_shape)
+    if (d < 1)
+      throw ArgumentError(who() + ": build: input_shape " + to_string(input_shape) +
+                          " has a dimension < 1 (give one example's shape, without the batch)");
+  // Eval mode (BatchNorm's running statistics, no dropout) and no graph: an inference pass
+  // that changes nothing but the new weights; each module's mode comes back afterwards.
+  EvalModeGuard eval_mode(*this);
+  NoGradGuard no_grad;
+  Shape shape{1};
+  shape.insert(shape.end(), input_shape.begin(), input_shape.end());
+  build_through(*this, zeros(shape, device()));
 }
 
 Module& Sequential::operator[](size_t i) const {
