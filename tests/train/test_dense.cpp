@@ -280,15 +280,21 @@ TEST_CASE("Sequential::build runs one example through and builds each Dense from
     Sequential s{std::make_shared<Conv2d>(3, 4, 3), std::make_shared<BatchNorm2d>(4), std::make_shared<ReLU>(),
                  std::make_shared<Flatten>(), std::make_shared<Dense>(5, "relu"), std::make_shared<Dense>(2)};
     CHECK(dense_at(s, 5).weight.shape() == Shape{2, 5});  // inferred by add already
-    s[1].eval();  // a mix of modes, kept by build()
+    s[2].eval();  // a mix of modes, kept by build()
     const Tensor conv_w = dynamic_cast<Conv2d&>(s[0]).weight.clone();
+    bool recorded = true;  // whether the pass built a graph (it should not)
+    s[0].set_forward_hook([&](Module&, const Tensor& y) { recorded = y.requires_grad(); });
     s.build({3, 8, 9});
+    s[0].set_forward_hook(nullptr);
+    CHECK_FALSE(recorded);
     CHECK(dense_at(s, 4).weight.shape() == Shape{5, 4 * 6 * 7});
     CHECK(dense_at(s, 4).weight.requires_grad());  // trainable, though built without gradients
     CHECK(s.is_training());
-    CHECK_FALSE(s[1].is_training());
+    CHECK(s[1].is_training());
+    CHECK_FALSE(s[2].is_training());
     CHECK(s[4].is_training());
-    // An inference pass: no graph, no running-statistics update, the other weights unchanged.
+    // An inference pass: no graph, no running-statistics update (BatchNorm2d was in training
+    // mode), the other weights unchanged.
     CHECK_FALSE(dynamic_cast<Conv2d&>(s[0]).weight.grad().defined());
     CHECK(dynamic_cast<BatchNorm2d&>(s[1]).num_batches_tracked.item<int64_t>() == 0);
     CHECK(same_values(dynamic_cast<Conv2d&>(s[0]).weight, conv_w));
