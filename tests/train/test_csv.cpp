@@ -1,7 +1,8 @@
 // read_csv (datasets/csv.hpp) on CSV files the tests write: numeric features with class names,
 // integer classes or float values as targets; RFC 4180 quoting, CRLF, blank lines, a byte-order
 // mark; the label column anywhere, chosen feature columns, no header, other delimiters; and
-// every error, each naming the file, the line and the column.
+// every error, each naming the file, the line and the column. tricky.csv is checked against
+// Python's csv module (tests/golden/csv/, scripts/make_csv_golden.py).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/random.hpp"
@@ -271,4 +274,23 @@ TEST_CASE("read_csv: targets, columns and options that cannot be read", "[csv]")
   CsvOptions quote;
   quote.delimiter = '"';
   CHECK_THROWS_AS(read_csv(ok, quote), ArgumentError);
+}
+
+TEST_CASE("read_csv: as Python's csv module reads tricky.csv", "[csv]") {
+  const std::string dir = std::string(DLCRAFT_GOLDEN_DIR) + "/csv";
+  std::ifstream in(dir + "/tricky.json");
+  REQUIRE(in);
+  const nlohmann::json golden = nlohmann::json::parse(in);
+  CsvOptions opt;
+  opt.label_column = "species";
+  const TensorDataset data = read_csv(dir + "/tricky.csv", opt);
+  const int64_t rows = golden["rows"].get<int64_t>();
+  REQUIRE(data.x.shape() == Shape{rows, 4});
+  CHECK(data.feature_names == golden["feature_names"].get<std::vector<std::string>>());
+  const std::vector<double> x = golden["x"].get<std::vector<double>>();
+  const std::vector<float> got = data.x.to_vector();
+  REQUIRE(got.size() == x.size());
+  for (size_t i = 0; i < x.size(); ++i) CHECK(got[i] == float(x[i]));
+  CHECK(data.classes == golden["classes"].get<std::vector<std::string>>());
+  CHECK(data.y.values_as<int64_t>() == golden["y"].get<std::vector<int64_t>>());
 }
