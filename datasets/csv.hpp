@@ -35,10 +35,15 @@ struct CsvOptions {
   bool header = true;  // false: columns are named "column 1", ...; label_column must then be empty
 };
 
-// Reads the whole file: RFC 4180 quoting, CRLF or LF, blank lines skipped, surrounding spaces
-// of numbers ignored. Errors (all CsvError/IOError naming the file): missing file, empty file,
-// unknown label or feature column (listing the header), a row with too few or too many cells,
-// an empty or non-numeric feature cell, NaN/Inf in a feature, no data rows.
+// Reads the whole file: RFC 4180 quoting, CRLF, LF or CR, blank lines skipped, a UTF-8
+// byte-order mark skipped, surrounding spaces of numbers, class names and header names ignored.
+// Errors (all CsvError/IOError naming the file): missing file, empty file, unknown label or
+// feature column (listing the header), a feature that is the label or listed twice, a name twice
+// in the header, a row with too few or too many cells, an empty or non-numeric feature cell,
+// NaN/Inf or a number beyond float32 in a feature or a value target, an empty target, no data
+// rows, a quoted cell not closed, a quote inside an unquoted cell, a line over 1 MiB, more than
+// 2^31 cells. A bad delimiter (a quote, a line break) or label_column without a header:
+// ArgumentError.
 TensorDataset read_csv(const std::string& path, const CsvOptions& options = {});
 
 }  // namespace dlcraft

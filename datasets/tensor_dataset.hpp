@@ -19,8 +19,10 @@ struct TensorDataset {
   std::vector<std::string> feature_names;  // the columns of x when read from a CSV (may be empty)
 
   TensorDataset() = default;
-  // ShapeError when the row counts differ or x has no rows dimension; DTypeError when x is not
-  // float32 or y neither int64 nor float32; ArgumentError for a negative class index.
+  // ShapeError when the row counts differ, x or y has no rows dimension, or int64 y is not
+  // (N); DTypeError when x is not float32 or y neither int64 nor float32; ArgumentError for an
+  // undefined tensor or a class index that is negative or beyond int32. Tensors on a GPU are
+  // copied to the host.
   TensorDataset(Tensor x, Tensor y);
   int64_t size() const;
   bool has_classes() const;  // y is int64
@@ -44,7 +46,11 @@ struct TensorLoaderOptions {
 };
 
 // Batches of a TensorDataset on any device. Holds the dataset's tensors (shared handles, not
-// copies). Batches are gathered on the host and copied to the device.
+// copies). Batches are gathered on the host and copied to the device. The constructor checks
+// the data set again (its fields may have been set directly; class indices must be below
+// classes.size() when classes are named) and throws ArgumentError for an empty data set,
+// batch_size < 1, or drop_last with fewer rows than a batch. Epoch 0 is ready without
+// start_epoch.
 class TensorLoader : public BatchSource {
  public:
   explicit TensorLoader(TensorDataset data, TensorLoaderOptions options = {});
