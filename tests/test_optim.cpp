@@ -97,7 +97,7 @@ TEST_CASE("AdamW step matches hand-computed values") {
   CHECK_THROWS_WITH(AdamW({{"p", p}}, AdamWOptions{0.1f, 0.9f, 0.999f, 1e-8f, -0.5f}), Catch::Contains("AdamW"));
 }
 
-TEST_CASE("AdamW without weight decay is Adam, bit for bit; with it, it is not Adam's L2") {
+TEST_CASE("AdamW without weight decay is Adam bit for bit, and with it is not Adam with L2") {
   Generator gen(5);
   const Tensor start = Tensor::normal({37}, gen);
   Tensor a = start.clone().requires_grad_(), b = start.clone().requires_grad_(), c = start.clone().requires_grad_();
@@ -299,7 +299,7 @@ TEST_CASE("clip_grad_norm_ leaves random gradients with the norm max_norm") {
   }
 }
 
-TEST_CASE("clip_grad_value_ clamps; bad arguments and non-finite gradients") {
+TEST_CASE("clip_grad_value_ clamps, and bad arguments and non-finite gradients") {
   Tensor a = Tensor::zeros({5}).requires_grad_();
   a.set_grad(Tensor::from_vector({-3.0f, -0.2f, 0.0f, 0.7f, 9.0f}, {5}));
   clip_grad_value_({{"a", a}}, 0.5);
