@@ -6,8 +6,11 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/ops.hpp"
 #include "core/random.hpp"
+#include "layers/layers.hpp"
 #include "optim/clip_grad.hpp"
+#include "optim/lr_scheduler.hpp"
 #include "optim/optimizer.hpp"
 
 using namespace dlcraft;
@@ -316,4 +319,43 @@ TEST_CASE("clip_grad_value_ clamps, and bad arguments and non-finite gradients")
   a.set_grad(Tensor::from_vector({1.0f, INFINITY, 2.0f, 0.0f, -1.0f}, {5}));
   CHECK(std::isinf(clip_grad_norm_({a}, 1.0)));
   CHECK(a.grad().to_vector()[0] == 0.0f);
+}
+
+TEST_CASE("docs/adam.md: the parameter-group example (backbone at lr/10, clipping, a schedule)") {
+  Sequential model{std::make_shared<Linear>(4, 6), std::make_shared<ReLU>(), std::make_shared<Linear>(6, 3)};
+  std::map<std::string, std::vector<float>> before;
+  for (auto& [name, p] : model.named_parameters()) before[name] = p.to_vector();
+  // As the doc, with the head's parameters named "2.*" (the last Linear of the Sequential).
+  std::vector<std::pair<std::string, Tensor>> backbone, head;
+  for (auto& [name, p] : model.named_parameters()) (name.rfind("2.", 0) == 0 ? head : backbone).emplace_back(name, p);
+  REQUIRE(backbone.size() == 2);
+  REQUIRE(head.size() == 2);
+  const float lr = 1e-3f;
+  std::vector<ParamGroup> groups(2);
+  groups[0].params = backbone;
+  groups[0].lr = lr / 10;
+  groups[1].params = head;
+  AdamW opt(groups, AdamWOptions{lr, 0.9f, 0.999f, 1e-8f, 0.05f});
+  CosineAnnealingLR sched(opt, /*T_max=*/4);
+
+  Generator gen(10);
+  Tensor x = Tensor::normal({5, 4}, gen), y = Tensor::normal({5, 3}, gen);
+  mse_loss(model.forward(x), y).backward();
+  const float norm = clip_grad_norm_(model.named_parameters(), 1.0);
+  REQUIRE(std::isfinite(norm));
+  opt.step();
+  sched.step();
+  // AdamW's first step: the decay theta *= 1 - group_lr * 0.05, then a move of group_lr against
+  // the gradient's sign (less where a ReLU left the gradient near 0).
+  for (auto& [name, p] : model.named_parameters()) {
+    INFO(name);
+    const double group_lr = name.rfind("2.", 0) == 0 ? lr : lr / 10;
+    const std::vector<float> now = p.to_vector();
+    double largest = 0;
+    for (size_t i = 0; i < now.size(); ++i)
+      largest = std::max(largest, std::fabs(double(now[i]) - double(before[name][i]) * (1 - group_lr * 0.05)));
+    CHECK(largest == Approx(group_lr).epsilon(1e-3));
+  }
+  CHECK(opt.group_lr(1) / opt.group_lr(0) == Approx(10.0).epsilon(1e-5));  // the schedule keeps the ratio
+  CHECK(opt.group_lr(1) < lr);
 }
