@@ -1,9 +1,10 @@
 // Learning-rate schedules, as torch.optim.lr_scheduler: call step() once per epoch (or per
 // batch for OneCycleLR), after optimizer.step(); the optimizer's lr is set to the schedule's
 // value for the number of step() calls so far. With several parameter groups each group follows
-// the schedule from its own base lr (its lr when the scheduler was made: torch's base_lrs). Each schedule is its closed form lr_at(t) (torch
-// computes most of them recursively; the values agree to float rounding, see
-// tests/ops/test_lr_scheduler.cpp for torch's own sequences).
+// the schedule from its own base lr (its lr when the scheduler was made: torch's base_lrs).
+// Each schedule is its closed form lr_at(t, base_lr) (torch computes most of them recursively;
+// the values agree to float rounding, see tests/ops/test_lr_scheduler.cpp for torch's own
+// sequences).
 #pragma once
 #include <cstdint>
 #include <vector>
