@@ -52,7 +52,14 @@ struct AdaptivePool2dShape {
 struct AdamStep {
   float lr, beta1, beta2, eps, weight_decay;
   int64_t step;  // 1 for the first step: used for bias correction
+  // AdamW (decoupled weight decay): p *= 1 - lr * weight_decay before the update, and the
+  // gradient is left alone. false: Adam's L2, weight_decay * p added to the gradient.
+  bool decoupled_weight_decay = false;
 };
+
+// AdamW's factor 1 - lr * weight_decay, in double then rounded once (torch passes it to mul_
+// as a Python float); the CPU and CUDA kernels both use it.
+inline float adamw_decay(const AdamStep& h) { return float(1.0 - double(h.lr) * double(h.weight_decay)); }
 
 struct SgdStep {
   float lr, momentum, dampening, weight_decay;

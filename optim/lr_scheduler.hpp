@@ -1,10 +1,13 @@
 // Learning-rate schedules, as torch.optim.lr_scheduler: call step() once per epoch (or per
 // batch for OneCycleLR), after optimizer.step(); the optimizer's lr is set to the schedule's
-// value for the number of step() calls so far. Each schedule is its closed form lr_at(t) (torch
-// computes most of them recursively; the values agree to float rounding, see
-// tests/ops/test_lr_scheduler.cpp for torch's own sequences).
+// value for the number of step() calls so far. With several parameter groups each group follows
+// the schedule from its own base lr (its lr when the scheduler was made: torch's base_lrs).
+// Each schedule is its closed form lr_at(t, base_lr) (torch computes most of them recursively;
+// the values agree to float rounding, see tests/ops/test_lr_scheduler.cpp for torch's own
+// sequences).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "optim/optimizer.hpp"
 
@@ -12,20 +15,23 @@ namespace dlcraft {
 
 class LRScheduler {
  public:
-  // base_lr is the optimizer's lr now; the constructor sets lr_at(0) (torch does the same).
+  // The base lrs are the groups' lrs now; the constructor sets lr_at(0) (torch does the same).
   explicit LRScheduler(Optimizer& optimizer);
   virtual ~LRScheduler() = default;
   void step();
   int64_t steps() const { return t_; }
-  // The lr after t calls of step().
-  virtual double lr_at(int64_t t) const = 0;
+  // The lr after t calls of step(): of group 0, and of a group whose base lr is base_lr.
+  double lr_at(int64_t t) const { return lr_at(t, base_lrs_.front()); }
+  virtual double lr_at(int64_t t, double base_lr) const = 0;
+  const std::vector<double>& base_lrs() const { return base_lrs_; }
   // For resuming: jump to t calls of step().
   void set_steps(int64_t t);
 
  protected:
   void start();  // derived constructors call it once their fields are set
+  void apply(int64_t t);  // every group's lr for t steps (computed first: a throw changes nothing)
   Optimizer& opt_;
-  double base_lr_;
+  std::vector<double> base_lrs_;  // one per parameter group
   int64_t t_ = 0;
 };
 
@@ -33,7 +39,8 @@ class LRScheduler {
 class StepLR : public LRScheduler {
  public:
   StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
-  double lr_at(int64_t t) const override;
+  using LRScheduler::lr_at;
+  double lr_at(int64_t t, double base_lr) const override;
 
  private:
   int64_t step_size_;
@@ -45,7 +52,8 @@ class StepLR : public LRScheduler {
 class CosineAnnealingLR : public LRScheduler {
  public:
   CosineAnnealingLR(Optimizer& optimizer, int64_t t_max, double eta_min = 0.0);
-  double lr_at(int64_t t) const override;
+  using LRScheduler::lr_at;
+  double lr_at(int64_t t, double base_lr) const override;
 
  private:
   int64_t t_max_;
@@ -56,7 +64,8 @@ class CosineAnnealingLR : public LRScheduler {
 class LinearLR : public LRScheduler {
  public:
   LinearLR(Optimizer& optimizer, double start_factor = 1.0 / 3, double end_factor = 1.0, int64_t total_iters = 5);
-  double lr_at(int64_t t) const override;
+  using LRScheduler::lr_at;
+  double lr_at(int64_t t, double base_lr) const override;
 
  private:
   double start_, end_;
@@ -66,11 +75,13 @@ class LinearLR : public LRScheduler {
 // One cycle (Smith 2018), stepped once per batch: cosine from max_lr/div_factor up to max_lr
 // over the first pct_start of total_steps, then down to max_lr/(div_factor*final_div_factor).
 // The lr only (torch also cycles momentum by default: cycle_momentum=False matches this).
+// Every parameter group gets the same lrs (as torch with a float max_lr): base lrs are unused.
 class OneCycleLR : public LRScheduler {
  public:
   OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start = 0.3,
              double div_factor = 25.0, double final_div_factor = 1e4);
-  double lr_at(int64_t t) const override;
+  using LRScheduler::lr_at;
+  double lr_at(int64_t t, double base_lr) const override;
 
  private:
   double max_lr_, initial_lr_, min_lr_, warm_end_;

@@ -49,13 +49,14 @@ inline int64_t load_step(const std::map<std::string, Tensor>& state) {
   return int64_t(step);
 }
 
-// Groups the GPU parameters that have a gradient into tables of up to ParamSlices::kMax
-// tensors and hands each table to `launch`: one kernel launch updates the whole table.
-inline void for_each_cuda_table(const std::vector<std::pair<std::string, Tensor>>& params,
-                                const std::vector<Tensor>& state1, const std::vector<Tensor>* state2,
+// Groups the GPU parameters params[begin, end) (one parameter group) that have a gradient into
+// tables of up to ParamSlices::kMax tensors and hands each table to `launch`: one kernel launch
+// updates the whole table.
+inline void for_each_cuda_table(const std::vector<std::pair<std::string, Tensor>>& params, size_t begin,
+                                size_t end, const std::vector<Tensor>& state1, const std::vector<Tensor>* state2,
                                 const std::function<void(const ParamSlices&)>& launch) {
   ParamSlices t;
-  for (size_t i = 0; i < params.size(); ++i) {
+  for (size_t i = begin; i < end; ++i) {
     const Tensor& p = params[i].second;
     Tensor g = p.grad();
     if (!p.device().is_cuda() || !g.defined()) continue;

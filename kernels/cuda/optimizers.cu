@@ -1,4 +1,4 @@
-// Adam and SGD on the GPU: one launch updates every parameter. See docs/adam.md.
+// Adam, AdamW and SGD on the GPU: one launch updates every parameter (of a parameter group). See docs/adam.md.
 // The launch gets a table of up to 32 tensors (pointers and sizes, passed by value);
 // blockIdx.y picks the tensor, and the x blocks stride over its elements.
 #include <cmath>
@@ -9,19 +9,28 @@
 namespace dlcraft {
 namespace {
 
-__global__ void adam_kernel(AdamStep h, float step_size, float inv_sqrt_bc2, ParamSlices t) {
+// kDecoupled: AdamW (p *= decay first, the gradient untouched); else Adam's L2 in the gradient.
+// A template, so that Adam's kernel is exactly what it was before AdamW existed.
+template <bool kDecoupled>
+__global__ void adam_kernel(AdamStep h, float step_size, float inv_sqrt_bc2, float decay, ParamSlices t) {
   const int which = blockIdx.y;
   float* p = t.p[which];
   const float* g = t.g[which];
   float* m = t.state1[which];
   float* v = t.state2[which];
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < t.n[which]; i += int64_t(gridDim.x) * blockDim.x) {
-    const float gi = g[i] + h.weight_decay * p[i];
+    float pi = p[i], gi;
+    if constexpr (kDecoupled) {
+      pi *= decay;
+      gi = g[i];
+    } else {
+      gi = g[i] + h.weight_decay * pi;
+    }
     const float mi = h.beta1 * m[i] + (1.0f - h.beta1) * gi;
     const float vi = h.beta2 * v[i] + (1.0f - h.beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] -= step_size * mi / (sqrtf(vi) * inv_sqrt_bc2 + h.eps);
+    p[i] = pi - step_size * mi / (sqrtf(vi) * inv_sqrt_bc2 + h.eps);
   }
 }
 
@@ -53,7 +62,12 @@ void adam_step_cuda(const AdamStep& h, const ParamSlices& t) {
   // The same scalar arithmetic as kernels/cpu/optimizers.cpp, done once on the host.
   const double bc1 = 1.0 - std::pow(double(h.beta1), double(h.step));
   const double bc2 = 1.0 - std::pow(double(h.beta2), double(h.step));
-  launch("adam_step_cuda", adam_kernel, grid_for_table(t), 256, h, float(h.lr / bc1), float(1.0 / std::sqrt(bc2)), t);
+  const float step_size = float(h.lr / bc1), inv_sqrt_bc2 = float(1.0 / std::sqrt(bc2));
+  if (h.decoupled_weight_decay)
+    launch("adamw_step_cuda", adam_kernel<true>, grid_for_table(t), 256, h, step_size, inv_sqrt_bc2,
+           adamw_decay(h), t);
+  else
+    launch("adam_step_cuda", adam_kernel<false>, grid_for_table(t), 256, h, step_size, inv_sqrt_bc2, 1.0f, t);
 }
 
 void sgd_step_cuda(const SgdStep& h, const ParamSlices& t) {

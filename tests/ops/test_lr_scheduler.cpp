@@ -88,3 +88,33 @@ TEST_CASE("schedulers: resuming with set_steps, and bad arguments") {
   CHECK(one.steps() == 10);  // a refused step changes nothing
   CHECK(opt.lr() == lr);
 }
+
+TEST_CASE("schedulers with parameter groups: each group from its own base lr") {
+  // torch's base_lrs: each group's lr when the scheduler is made (the two-group sequences
+  // against torch: tests/ops/test_optim_golden.cpp).
+  Tensor a = zeros({2}), b = zeros({3});
+  a.requires_grad_(true);
+  b.requires_grad_(true);
+  SGD opt(std::vector<ParamGroup>{{{{"backbone", a}}, 0.01f}, {{{"head", b}}}}, {0.1f});
+  StepLR s(opt, 2, 0.5);
+  REQUIRE(s.base_lrs().size() == 2);
+  CHECK(s.base_lrs()[0] == Approx(0.01));
+  CHECK(s.base_lrs()[1] == Approx(0.1));
+  s.set_steps(4);  // two halvings, in every group
+  CHECK(opt.group_lr(0) == Approx(0.0025));
+  CHECK(opt.group_lr(1) == Approx(0.025));
+  s.step();
+  CHECK(opt.group_lr(0) == Approx(0.0025));
+  s.step();
+  CHECK(opt.group_lr(0) == Approx(0.00125));
+  CHECK(opt.group_lr(1) == Approx(0.0125));
+  CHECK(float(s.lr_at(6)) == opt.lr());
+  CHECK(float(s.lr_at(6, 0.1)) == opt.group_lr(1));
+
+  // OneCycleLR: one max_lr for all groups, as torch with a float max_lr.
+  OneCycleLR one(opt, 0.2, 10);
+  CHECK(opt.group_lr(0) == opt.group_lr(1));
+  CHECK(opt.group_lr(0) == Approx(0.2 / 25));
+  one.set_steps(9);
+  CHECK(opt.group_lr(1) == Approx(0.2 / 25 / 1e4));
+}
