@@ -124,7 +124,7 @@ TEST_CASE("TensorBoardWriter: scalars read back record by record", "[tensorboard
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-3.f, 3.f);
   std::vector<Scalar> written;
-  const double before = now_seconds();
+  [[maybe_unused]] const double before = now_seconds();
   std::string path;
   {
     TensorBoardWriter w(dir);
@@ -139,7 +139,7 @@ TEST_CASE("TensorBoardWriter: scalars read back record by record", "[tensorboard
     // Each record is in the file at once, before flush() or the destructor.
     CHECK(read_records(path).size() == 1 + written.size());
   }
-  const double after = now_seconds();
+  [[maybe_unused]] const double after = now_seconds();
   REQUIRE(event_files(dir) == std::vector<std::string>{path});
   const std::vector<std::string> records = read_records(path);
   REQUIRE(records.size() == 1 + written.size());
