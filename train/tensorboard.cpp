@@ -6,8 +6,10 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include "core/error.hpp"
@@ -107,7 +109,11 @@ void TensorBoardWriter::add_scalar(const std::string& tag, double value, int64_t
   event.set_step(step);
   tensorboard::Summary::Value* v = event.mutable_summary()->add_value();
   v->set_tag(tag);
-  v->set_simple_value(float(value));  // TensorBoard's scalars are float32
+  // TensorBoard's scalars are float32; a finite double beyond float's range becomes ±Inf (a
+  // plain conversion would be undefined behaviour).
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const bool too_big = std::isfinite(value) && std::fabs(value) > double(std::numeric_limits<float>::max());
+  v->set_simple_value(too_big ? (value > 0 ? kInf : -kInf) : float(value));
   write_record(event.SerializeAsString());
   // Each record reaches the file at once, so a running TensorBoard shows every epoch as it ends.
   flush();

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -193,4 +195,27 @@ TEST_CASE("TensorBoardWriter: errors name the path", "[tensorboard]") {
   TensorBoardWriter w(dir + "/ok");
   REQUIRE_THROWS_AS(w.add_scalar("", 1.0, 3), ArgumentError);
   CHECK(read_records(w.path()).size() == 1);  // nothing written for the bad call
+}
+
+TEST_CASE("TensorBoardWriter: doubles beyond float32 become infinities, NaN stays NaN", "[tensorboard]") {
+  if (!tensorboard_available()) return;
+  const std::string dir = test::fresh_dir("tensorboard_range");
+  TensorBoardWriter w(dir);
+  const double values[] = {1e300, -7e40, std::nan(""), 3.25e38, -0.15625};
+  for (int i = 0; i < 5; ++i) w.add_scalar("loss", values[i], i);
+  const std::vector<std::string> records = read_records(w.path());
+  REQUIRE(records.size() == 6);
+#ifdef DLCRAFT_WITH_PROTOBUF
+  std::vector<float> got;
+  for (size_t i = 1; i < records.size(); ++i) {
+    tensorboard::Event e;
+    REQUIRE(e.ParseFromString(records[i]));
+    got.push_back(e.summary().value(0).simple_value());
+  }
+  CHECK(got[0] == std::numeric_limits<float>::infinity());
+  CHECK(got[1] == -std::numeric_limits<float>::infinity());
+  CHECK(std::isnan(got[2]));
+  CHECK(got[3] == 3.25e38f);
+  CHECK(got[4] == -0.15625f);
+#endif
 }
