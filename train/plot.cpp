@@ -3,6 +3,7 @@
 #include "train/plot.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -151,9 +152,12 @@ Axis epoch_axis(int64_t first, int64_t last, int target) {
   return axis;
 }
 
+// Fixed-point with as many decimals as the step needs ("0.25", "1.5", "40"); very large or very
+// fine values in exponent form ("2.5e+07"), which fixed-point would make unreadably long.
 std::string format_tick(double v, int decimals) {
   char text[64];
-  std::snprintf(text, sizeof(text), "%.*f", std::min(decimals, 12), v);
+  if (std::fabs(v) >= 1e6 || decimals > 6) std::snprintf(text, sizeof(text), "%.4g", v);
+  else std::snprintf(text, sizeof(text), "%.*f", decimals, v);
   std::string s = text;
   if (s.find_first_not_of("-0.") == std::string::npos && s[0] == '-') s.erase(0, 1);  // no "-0.0"
   return s;

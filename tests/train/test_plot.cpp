@@ -214,6 +214,20 @@ TEST_CASE("plot_history: NaN and Inf leave gaps; an all-NaN key is left out", "[
   CHECK_FALSE(file_exists(dir + "/nan.png"));
 }
 
+TEST_CASE("plot_history: very large, very small and negative values draw", "[plot]") {
+  if (!plotting_available()) return;
+  const std::string dir = test::fresh_dir("plot_extreme");
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<double> u(0.5, 1.5);
+  for (double scale : {3e9, 2e-9, -4.0, 1e-300}) {
+    INFO("scale " << scale);
+    History h;
+    for (int e = 1; e <= 12; ++e) h.add(e, {{"loss", scale * u(rng) / e}, {"val_loss", scale * u(rng)}});
+    plot_history(h, dir + "/extreme.png");
+    CHECK(count_near(read_image(dir + "/extreme.png"), kBlue) > 200);
+  }
+}
+
 TEST_CASE("plot_history: accuracies in percent draw as the same fractions", "[plot]") {
   if (!plotting_available()) return;
   const std::string dir = test::fresh_dir("plot_percent");
