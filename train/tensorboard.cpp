@@ -35,6 +35,21 @@ std::array<uint32_t, 256> make_crc32c_table() {
 }
 
 #ifdef DLCRAFT_WITH_PROTOBUF
+// Tags are proto3 strings, which must be UTF-8: TensorBoard refuses to parse an Event that is
+// not, so a bad tag would make the rest of the file unreadable. (Overlong forms and surrogates
+// are not looked for: tags are metric names.)
+bool is_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    i += n;
+  }
+  return true;
+}
+
 double seconds_since_epoch() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -103,7 +118,8 @@ TensorBoardWriter::TensorBoardWriter(const std::string& logdir) {
 TensorBoardWriter::~TensorBoardWriter() { out_.flush(); }
 
 void TensorBoardWriter::add_scalar(const std::string& tag, double value, int64_t step) {
-  if (tag.empty()) throw ArgumentError(path_ + ": add_scalar with an empty tag (step " + std::to_string(step) + ")");
+  if (tag.empty() || !is_utf8(tag))
+    throw ArgumentError(path_ + ": add_scalar needs a non-empty UTF-8 tag (step " + std::to_string(step) + ")");
   tensorboard::Event event;
   event.set_wall_time(seconds_since_epoch());
   event.set_step(step);

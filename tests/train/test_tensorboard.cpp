@@ -194,7 +194,11 @@ TEST_CASE("TensorBoardWriter: errors name the path", "[tensorboard]") {
   REQUIRE_THROWS_WITH(TensorBoardWriter(bad), Catch::Contains(bad));
   TensorBoardWriter w(dir + "/ok");
   REQUIRE_THROWS_AS(w.add_scalar("", 1.0, 3), ArgumentError);
-  CHECK(read_records(w.path()).size() == 1);  // nothing written for the bad call
+  REQUIRE_THROWS_AS(w.add_scalar("loss\xff", 1.0, 3), ArgumentError);   // not UTF-8
+  REQUIRE_THROWS_AS(w.add_scalar("caf\xc3", 1.0, 3), ArgumentError);    // cut in a character
+  CHECK(read_records(w.path()).size() == 1);  // nothing written for the bad calls
+  w.add_scalar("손실/val", 0.5, 3);           // UTF-8 is fine
+  CHECK(read_records(w.path()).size() == 2);
 }
 
 TEST_CASE("TensorBoardWriter: doubles beyond float32 become infinities, NaN stays NaN", "[tensorboard]") {
