@@ -15,7 +15,7 @@ void adaptive_avg_pool2d_forward_cpu(const AdaptivePool2dShape& s, const float* 
   const int64_t planes = int64_t(s.n) * s.c, hw = int64_t(s.h) * s.w;
   if (s.out_h == 1 && s.out_w == 1) {
     // ResNet's head: one mean per plane, in double so a large plane (e.g. 56x56) loses nothing.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * hw > 32768)
     for (int64_t plane = 0; plane < planes; ++plane) {
       const float* xp = x + plane * hw;
       double acc = 0.0;
@@ -24,7 +24,7 @@ void adaptive_avg_pool2d_forward_cpu(const AdaptivePool2dShape& s, const float* 
     }
     return;
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * hw > 32768)
   for (int64_t plane = 0; plane < planes; ++plane) {
     const float* xp = x + plane * hw;
     float* yp = y + plane * s.out_h * s.out_w;
@@ -45,7 +45,7 @@ void adaptive_avg_pool2d_backward_cpu(const AdaptivePool2dShape& s, const float*
   // Each window hands dy/(its size) to every input in it; an input in several windows (they
   // overlap when the sizes do not divide) collects from each.
   const int64_t planes = int64_t(s.n) * s.c, hw = int64_t(s.h) * s.w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * hw > 32768)
   for (int64_t plane = 0; plane < planes; ++plane) {
     float* dxp = dx + plane * hw;
     const float* dyp = dy + plane * s.out_h * s.out_w;

@@ -32,7 +32,7 @@ void batch_norm_forward_cpu(const BatchNormShape& s, bool training, double momen
                             float* running_mean, float* running_var, float* y, float* save_mean,
                             float* save_invstd) {
   const int64_t m = s.per_channel();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s.c * m > 32768)
   for (int64_t ch = 0; ch < s.c; ++ch) {
     double mean, var;
     if (training) {
@@ -73,7 +73,7 @@ void batch_norm_backward_cpu(const BatchNormShape& s, bool training, const float
                              const float* dy, const float* weight, const float* save_mean,
                              const float* save_invstd, float* dx, float* dweight, float* dbias) {
   const int64_t m = s.per_channel();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s.c * m > 32768)
   for (int64_t ch = 0; ch < s.c; ++ch) {
     const float mu = save_mean[ch], invstd = save_invstd[ch];
     // One pass for both sums: sum dy and sum dy * (x - mean); the second times invstd is

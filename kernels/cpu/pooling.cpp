@@ -18,9 +18,10 @@ void clip(int p, int stride, int pad, int kernel, int size, int* lo, int* hi) {
 }
 }  // namespace
 
+// Threads only when the planes are large enough to pay for waking them (small models).
 void max_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y, int32_t* argmax) {
   const int oh = s.out_h(), ow = s.out_w();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (int64_t(s.n) * s.c * s.h * s.w > 32768)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     const float* xp = x + int64_t(plane) * s.h * s.w;
     for (int p = 0; p < oh; ++p) {
@@ -50,7 +51,7 @@ void max_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y, int3
 void max_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, const int32_t* argmax,
                              float* dx) {
   const int oh = s.out_h(), ow = s.out_w();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (int64_t(s.n) * s.c * s.h * s.w > 32768)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     float* dxp = dx + int64_t(plane) * s.h * s.w;
     std::fill(dxp, dxp + s.h * s.w, 0.0f);
@@ -66,7 +67,7 @@ void avg_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y) {
   const int oh = s.out_h(), ow = s.out_w();
   // The padding counts in the divisor (torch's count_include_pad=True).
   const float inv = 1.0f / float(s.kernel_h * s.kernel_w);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (int64_t(s.n) * s.c * s.h * s.w > 32768)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     const float* xp = x + int64_t(plane) * s.h * s.w;
     for (int p = 0; p < oh; ++p) {
@@ -89,7 +90,7 @@ void avg_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, float* dx) {
   // gradient; the shares that fall on the padding are dropped.
   const int oh = s.out_h(), ow = s.out_w();
   const float inv = 1.0f / float(s.kernel_h * s.kernel_w);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (int64_t(s.n) * s.c * s.h * s.w > 32768)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     float* dxp = dx + int64_t(plane) * s.h * s.w;
     std::fill(dxp, dxp + s.h * s.w, 0.0f);
