@@ -8,9 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "apps/app_common.hpp"
@@ -26,6 +24,10 @@
 #include "datasets/gpu_loader.hpp"
 #include "layers/checkpoint.hpp"
 #include "layers/cnn.hpp"
+#include "train/callbacks.hpp"
+#include "train/plot.hpp"
+#include "train/tensorboard.hpp"
+#include "train/trainer.hpp"
 
 using namespace dlcraft;
 
@@ -51,33 +53,9 @@ struct Flags {
   std::string kernels = "ours";
   std::string feed = "auto";
   std::vector<float> mean, std;  // given normalisation (else computed from the training set)
-};
-
-// The --metrics file: one JSON object per epoch, rewritten whole (atomically) each epoch.
-class MetricsFile {
- public:
-  MetricsFile(std::string path, int64_t keep_through_epoch) : path_(std::move(path)) {
-    if (path_.empty() || keep_through_epoch == 0) return;
-    std::ifstream in(path_);  // resuming: keep the epochs already done
-    for (std::string line; std::getline(in, line);) {
-      try {
-        if (nlohmann::json::parse(line).at("epoch").get<int64_t>() <= keep_through_epoch)
-          lines_.push_back(line);
-      } catch (const std::exception&) {
-      }
-    }
-  }
-  void add(const nlohmann::json& row) {
-    if (path_.empty()) return;
-    lines_.push_back(row.dump());
-    write_file_atomic(path_, [&](std::ostream& out) {
-      for (const auto& l : lines_) out << l << "\n";
-    });
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> lines_;
+  std::string plot, tensorboard, lr_schedule = "none";
+  float clip_grad_norm = 0.0f;
+  bool nesterov = false;
 };
 
 // CLI11's PositiveNumber prints its range up to DBL_MAX; say it plainly instead.
@@ -93,6 +71,10 @@ const CLI::Validator kPositive(
     },
     "POSITIVE");
 
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 // Fails early (before hours of training) when an output file's directory is missing.
 void check_output_dir(const std::string& path, const char* flag) {
   if (path.empty()) return;
@@ -105,6 +87,15 @@ int run(const Flags& f) {
   set_num_threads(f.threads);
   check_output_dir(f.save, "--save");
   check_output_dir(f.metrics, "--metrics");
+  check_output_dir(f.plot, "--plot");
+  if (f.nesterov && (f.optimizer != "sgd" || f.momentum <= 0))
+    throw ArgumentError("--nesterov needs --optimizer sgd and --momentum > 0");
+  if (!f.plot.empty() && !(ends_with(f.plot, ".png") || ends_with(f.plot, ".svg")))
+    throw ArgumentError("--plot " + f.plot + ": the file name must end in .png or .svg");
+  if (!f.plot.empty() && !plotting_available())
+    throw ArgumentError("--plot: this dlcraft was built without cairo (install libcairo2-dev and rebuild)");
+  if (!f.tensorboard.empty() && !tensorboard_available())
+    throw ArgumentError("--tensorboard: this dlcraft was built without protobuf (install libprotobuf-dev protobuf-compiler and rebuild)");
   const Device device = choose_device(f.device);
   if (f.kernels == "cudnn") set_cuda_kernels(CudaKernels::Vendor);
 
@@ -163,8 +154,10 @@ int run(const Flags& f) {
   std::unique_ptr<Optimizer> opt;
   if (f.optimizer == "adam")
     opt = std::make_unique<Adam>(model.named_parameters(), AdamOptions{f.lr, 0.9f, 0.999f, 1e-8f, f.weight_decay});
+  else if (f.optimizer == "adamw")
+    opt = std::make_unique<AdamW>(model.named_parameters(), AdamWOptions{f.lr, 0.9f, 0.999f, 1e-8f, f.weight_decay});
   else
-    opt = std::make_unique<SGD>(model.named_parameters(), SgdOptions{f.lr, f.momentum, 0.0f, f.weight_decay, false});
+    opt = std::make_unique<SGD>(model.named_parameters(), SgdOptions{f.lr, f.momentum, 0.0f, f.weight_decay, f.nesterov});
   if (!resumed.empty()) {
     load_weights(f.resume, model);
     check_finite_weights(model, f.resume);
@@ -198,51 +191,94 @@ int run(const Flags& f) {
   }
   std::printf("feed: %s\n", gpu_feed ? "data on the GPU, augmented by a kernel" : "CPU loader thread");
 
+  // ---- training: fit() with train_cifar's own lines, files and pictures as callbacks
   const std::string save_path = !f.save.empty() ? f.save : f.resume;
-  MetricsFile metrics(f.metrics, start_epoch - 1);
-  EpochResult test;
-  // The newest checkpoint on disk: where a resumed run began, then each epoch we save.
-  int64_t last_saved = (!f.resume.empty() && save_path == f.resume) ? start_epoch - 1 : -1;
   if (start_epoch > f.epochs)
     std::printf("resume: the checkpoint already has %lld epochs (--epochs %lld)\n",
                 (long long)(start_epoch - 1), (long long)f.epochs);
-  for (int64_t epoch = start_epoch; epoch <= f.epochs; ++epoch) {
-    Progress progress(epoch, f.epochs);
-    EpochResult train;
-    try {
-      train = train_epoch(model, *opt, *train_loader, epoch, device,
-                          [&](const StepInfo& s) { progress.update(s); });
-    } catch (const DivergenceError& e) {
-      // NaN/Inf in the loss, a gradient or a parameter: stop before anything is saved (every
-      // step checks after its update, so no diverged weights ever reach save_checkpoint).
-      progress.finish();
-      std::fprintf(stderr, "error: %s\n", e.what());
-      if (last_saved > 0)
-        std::fprintf(stderr, "the last good checkpoint is %s (epoch %lld)\n", save_path.c_str(), (long long)last_saved);
-      return 3;
-    }
-    progress.finish();
-    test = evaluate(model, *test_loader, device);
-    const double ips = train.seen / std::max(train.seconds, 1e-9);
+  Trainer trainer(model, *opt, LossKind::CrossEntropy, {MetricKind::Accuracy}, device);
+  FitOptions fit;
+  fit.epochs = f.epochs;
+  fit.initial_epoch = start_epoch - 1;
+  fit.validation = test_loader.get();
+  fit.validation_prefix = "test_";
+  fit.verbose = 0;  // the bar and this program's own epoch line below
+  fit.clip_grad_norm = f.clip_grad_norm;
+  fit.callbacks.push_back(std::make_shared<ProgressBar>(f.epochs));
+  auto line = std::make_shared<LambdaCallback>();
+  line->epoch_end = [&](Trainer&, int64_t epoch, Logs& l) {
     std::printf("epoch %lld/%lld: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | %s, %.1f img/s\n",
-                (long long)epoch, (long long)f.epochs, train.loss, 100 * train.accuracy(), test.loss,
-                100 * test.accuracy(), format_duration(train.seconds).c_str(), ips);
+                (long long)epoch, (long long)f.epochs, l["loss"], 100 * l["accuracy"], l["test_loss"],
+                100 * l["test_accuracy"], format_duration(l["seconds"]).c_str(), l["examples_per_second"]);
     std::fflush(stdout);
-    metrics.add({{"epoch", epoch}, {"train_loss", train.loss}, {"train_acc", train.accuracy()},
-                 {"test_acc", test.accuracy()}, {"epoch_seconds", train.seconds},
-                 {"images_per_second", ips}});
-    if (!save_path.empty()) {
-      Metadata m{{"epoch", std::to_string(epoch)}, {"seed", std::to_string(seed)},
-                 {"format", "dlcraft-cnn"}, {"optimizer", f.optimizer}};
+  };
+  fit.callbacks.push_back(line);
+  if (!f.metrics.empty()) {
+    // One JSON object per epoch under this program's names, rewritten atomically each epoch.
+    auto metrics = JsonlLogger(f.metrics, start_epoch - 1);
+    metrics->row = [](int64_t epoch, const Logs& l) -> std::vector<std::pair<std::string, double>> {
+      return {{"train_loss", l.at("loss")}, {"train_acc", l.at("accuracy")},
+              {"test_loss", l.at("test_loss")}, {"test_acc", l.at("test_accuracy")},
+              {"epoch_seconds", l.at("seconds")}, {"images_per_second", l.at("examples_per_second")},
+              {"lr", l.at("lr")}};
+    };
+    fit.callbacks.push_back(metrics);
+  }
+  if (!f.lr_schedule.empty() && f.lr_schedule != "none") {
+    // Per epoch (cosine, step) or per batch (onecycle), over the whole run: a resumed run jumps
+    // to where the schedule was.
+    const int64_t steps_per_epoch = train_loader->batches_per_epoch();
+    std::shared_ptr<LRScheduler> schedule;
+    bool per_batch = false;
+    if (f.lr_schedule == "cosine") {
+      schedule = std::make_shared<CosineAnnealingLR>(*opt, f.epochs);
+      schedule->set_steps(start_epoch - 1);
+    } else if (f.lr_schedule == "step") {
+      schedule = std::make_shared<StepLR>(*opt, std::max<int64_t>(1, f.epochs / 3), 0.1);
+      schedule->set_steps(start_epoch - 1);
+    } else {
+      schedule = std::make_shared<OneCycleLR>(*opt, f.lr, f.epochs * steps_per_epoch);
+      schedule->set_steps((start_epoch - 1) * steps_per_epoch);
+      per_batch = true;
+    }
+    fit.callbacks.push_back(std::make_shared<LearningRateScheduler>(schedule, per_batch));
+  }
+  std::shared_ptr<ModelCheckpoint> checkpoint;
+  if (!save_path.empty()) {
+    ModelCheckpoint::Options o;
+    o.save_best_only = false;
+    o.metadata = [&](int64_t) {
+      Metadata m{{"seed", std::to_string(seed)}, {"format", "dlcraft-cnn"}, {"optimizer", f.optimizer}};
       put_class_names(m, data.train.classes);
       put_normalization(m, norm);
-      save_checkpoint(save_path, model, opt.get(), m);
-      last_saved = epoch;
+      return m;
+    };
+    checkpoint = std::make_shared<ModelCheckpoint>(save_path, o);
+    fit.callbacks.push_back(checkpoint);
+  }
+  if (!f.plot.empty()) fit.callbacks.push_back(std::make_shared<PlotCurves>(f.plot, "train_cifar: CNN on CIFAR-10"));
+  if (!f.tensorboard.empty()) fit.callbacks.push_back(std::make_shared<TensorBoardLogger>(f.tensorboard));
+  // The newest checkpoint on disk: where a resumed run began, then each epoch saved.
+  const int64_t resumed_from = (!f.resume.empty() && save_path == f.resume) ? start_epoch - 1 : 0;
+  History history;
+  if (start_epoch <= f.epochs) {
+    try {
+      history = trainer.fit(*train_loader, fit);
+    } catch (const DivergenceError& e) {
+      // NaN/Inf in the loss, a gradient or a parameter: stop before anything is saved (every
+      // step checks after its update, so no diverged weights ever reach the checkpoint).
+      std::fprintf(stderr, "error: %s\n", e.what());
+      const int64_t last = checkpoint && checkpoint->last_saved_epoch() ? checkpoint->last_saved_epoch() : resumed_from;
+      if (last > 0)
+        std::fprintf(stderr, "the last good checkpoint is %s (epoch %lld)\n", save_path.c_str(), (long long)last);
+      return 3;
     }
   }
-  if (test.seen == 0) test = evaluate(model, *test_loader, device);
-  std::printf("test accuracy: %.2f%% (%lld/%lld)\n", 100 * test.accuracy(), (long long)test.correct,
-              (long long)test.seen);
+  const int64_t test_seen = data.test.size();
+  const double test_acc = history.size() ? history["test_accuracy"].back() : trainer.evaluate(*test_loader)["accuracy"];
+  const int64_t test_correct = std::llround(test_acc * double(test_seen));
+  std::printf("test accuracy: %.2f%% (%lld/%lld)\n", 100 * test_acc, (long long)test_correct,
+              (long long)test_seen);
   return 0;
 }
 
@@ -267,9 +303,11 @@ int main(int argc, char** argv) {
   app.add_option("--save", f.save, "checkpoint file (safetensors) written after every epoch; optimizer state goes to FILE.optim");
   app.add_option("--resume", f.resume, "continue from this checkpoint (saves back into it unless --save is given)");
   app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file");
-  app.add_option("--optimizer", f.optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}))->capture_default_str();
+  app.add_option("--optimizer", f.optimizer, "adam, adamw (decoupled weight decay) or sgd")
+      ->check(CLI::IsMember({"adam", "adamw", "sgd"}))->capture_default_str();
+  app.add_flag("--nesterov", f.nesterov, "SGD with Nesterov momentum");
   app.add_option("--momentum", f.momentum, "SGD momentum")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  app.add_option("--weight-decay", f.weight_decay, "L2 weight decay")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app.add_option("--weight-decay", f.weight_decay, "weight decay: L2 in the gradient (adam, sgd) or decoupled (adamw)")->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_flag("--no-augment", f.no_augment, "no random crop / flip");
   auto* mean = app.add_option("--mean", f.mean, "per-channel mean R,G,B for Normalize (default: computed from the training set)")
                    ->delimiter(',')->expected(3);
@@ -277,6 +315,12 @@ int main(int argc, char** argv) {
                       ->delimiter(',')->expected(3)->check(kPositive);
   mean->needs(std_opt);
   std_opt->needs(mean);
+  app.add_option("--plot", f.plot, "draw the loss and accuracy curves into this PNG or SVG file after every epoch");
+  app.add_option("--tensorboard", f.tensorboard, "write TensorBoard event files (scalars per epoch) into this directory");
+  app.add_option("--lr-schedule", f.lr_schedule, "none, cosine (to 0 over --epochs), step (x0.1 every epochs/3) or onecycle (per batch, peak --lr)")
+      ->check(CLI::IsMember({"none", "cosine", "step", "onecycle"}))->capture_default_str();
+  app.add_option("--clip-grad-norm", f.clip_grad_norm, "clip the gradients' total L2 norm to this value before each step (0: off)")
+      ->check(CLI::Range(0.0, 1e30))->capture_default_str();
   app.add_option("--feed", f.feed, "where augmentation runs with --device cuda: auto (= gpu), gpu (data set on the GPU) or cpu (loader thread)")
       ->check(CLI::IsMember({"auto", "gpu", "cpu"}))->capture_default_str();
   app.add_option("--kernels", f.kernels, "GPU kernels: ours, or cudnn (cuDNN conv + cuBLAS GEMM, when built)")

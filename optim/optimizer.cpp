@@ -69,4 +69,17 @@ void Optimizer::zero_grad() {
   for (auto& [name, p] : params_) p.zero_grad();
 }
 
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name,
+                                          std::vector<std::pair<std::string, Tensor>> params, float lr) {
+  if (lr < 0 || !(lr == lr)) throw ArgumentError("make_optimizer: lr must be >= 0 (0: the default), got " + std::to_string(lr));
+  if (name == "sgd" || name == "SGD") return std::make_unique<SGD>(std::move(params), SgdOptions{lr > 0 ? lr : 0.01f});
+  if (name == "adam" || name == "Adam") return std::make_unique<Adam>(std::move(params), AdamOptions{lr > 0 ? lr : 1e-3f});
+  if (name == "adamw" || name == "AdamW") {
+    AdamWOptions o;
+    if (lr > 0) o.lr = lr;
+    return std::make_unique<AdamW>(std::move(params), o);
+  }
+  throw ArgumentError("unknown optimizer '" + name + "' (known: sgd, adam, adamw)");
+}
+
 }  // namespace dlcraft

@@ -119,4 +119,10 @@ class SGD : public Optimizer {
   std::vector<Tensor> momentum_;
 };
 
+// Keras' compile(optimizer="sgd"): an optimizer by name — "sgd", "adam", "adamw" — with the
+// lr given, or Keras' default when lr is 0 (SGD 0.01, Adam/AdamW 0.001). ArgumentError listing
+// the names otherwise. #include <memory> users: the caller owns the result.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name,
+                                          std::vector<std::pair<std::string, Tensor>> params, float lr = 0.0f);
+
 }  // namespace dlcraft

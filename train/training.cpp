@@ -8,6 +8,7 @@
 
 #include "core/autograd.hpp"
 #include "core/ops.hpp"
+#include "optim/clip_grad.hpp"
 
 namespace dlcraft {
 
@@ -41,8 +42,6 @@ DivergenceError::DivergenceError(const std::string& subject, StepPosition at, st
 NonFiniteLossError::NonFiniteLossError(int64_t epoch, int64_t step, float loss)
     : DivergenceError("loss is " + std::to_string(loss), {epoch, step}) {}
 
-namespace {
-// Starts the check of every parameter (or every gradient) of the model; see NonfiniteCheck.
 NonfiniteCheck start_parameter_check(const Module& model, bool gradients) {
   std::vector<Tensor> tensors;
   for (const auto& [name, p] : model.named_parameters()) tensors.push_back(gradients ? p.grad() : p);
@@ -57,31 +56,46 @@ void throw_if_nonfinite(NonfiniteCheck& check, const Module& model, bool gradien
     throw DivergenceError("the gradient of " + name + " has NaN/Inf", at, name);
   throw DivergenceError(name + " has NaN/Inf after the update", at, name);
 }
-}  // namespace
 
 void check_finite_parameters(const Module& model, bool gradients, StepPosition at) {
   NonfiniteCheck check = start_parameter_check(model, gradients);
   throw_if_nonfinite(check, model, gradients, at);
 }
 
-float train_step(Module& model, Optimizer& optimizer, const Tensor& input,
-                 const std::vector<int32_t>& labels, int64_t* correct, StepPosition at) {
+float guarded_step(Module& model, Optimizer& optimizer, const std::function<Tensor()>& forward_loss,
+                   StepPosition at, double clip_grad_norm, const std::function<void()>& after_update) {
   optimizer.zero_grad();
-  Tensor logits = model(input);
-  Tensor loss = cross_entropy(logits, labels);
+  Tensor loss = forward_loss();
   loss.backward();
   // The guard: nothing non-finite reaches the update, and an update that overflows is caught
   // in the same step, so the weights a caller saves after a step that returned are finite.
   // On a GPU each check is queued before a wait the step makes anyway (reading the loss, then
-  // the count of correct rows), so the guard adds no wait of its own.
+  // what after_update reads), so the guard adds no wait of its own.
   NonfiniteCheck gradients = start_parameter_check(model, /*gradients=*/true);
   const float value = loss.item();
   if (!std::isfinite(value)) throw NonFiniteLossError(at.epoch, at.step, value);
   throw_if_nonfinite(gradients, model, /*gradients=*/true, at);
+  if (clip_grad_norm > 0) clip_grad_norm_(model.parameters(), clip_grad_norm);
   optimizer.step();
   NonfiniteCheck parameters = start_parameter_check(model, /*gradients=*/false);
-  const int64_t hits = correct ? count_correct(logits, labels) : 0;
+  if (after_update) after_update();
   throw_if_nonfinite(parameters, model, /*gradients=*/false, at);
+  return value;
+}
+
+float train_step(Module& model, Optimizer& optimizer, const Tensor& input,
+                 const std::vector<int32_t>& labels, int64_t* correct, StepPosition at) {
+  Tensor logits;
+  int64_t hits = 0;
+  const float value = guarded_step(
+      model, optimizer,
+      [&] {
+        logits = model(input);
+        return cross_entropy(logits, labels);
+      },
+      at, 0.0, [&] {
+        if (correct) hits = count_correct(logits, labels);
+      });
   if (correct) *correct += hits;
   return value;
 }

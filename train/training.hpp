@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/ops.hpp"
 #include "core/tensor.hpp"
 #include "datasets/dataloader.hpp"
 #include "layers/module.hpp"
@@ -39,6 +40,10 @@ class NonFiniteLossError : public DivergenceError {
 // model.named_parameters()) that holds a NaN or ±Inf, or whose gradient does (gradients
 // = true). One reduction per tensor on its device and one synchronisation in all.
 void check_finite_parameters(const Module& model, bool gradients, StepPosition at = {});
+// The guard in two halves, so a step can queue the check, do other work, then wait: start the
+// check of every parameter (or gradient), then throw DivergenceError naming the first bad one.
+NonfiniteCheck start_parameter_check(const Module& model, bool gradients);
+void throw_if_nonfinite(NonfiniteCheck& check, const Module& model, bool gradients, StepPosition at);
 
 struct StepInfo {
   int64_t step, steps;        // 1-based step in the epoch, steps per epoch
@@ -53,6 +58,15 @@ struct EpochResult {
   double seconds = 0;
   double accuracy() const { return seen ? double(correct) / seen : 0.0; }
 };
+
+// One guarded training step for any model and loss: zero_grad, `forward_loss()` (the forward
+// pass and the loss), backward, the divergence guard (a non-finite loss or gradient throws
+// before the update, so the weights stay as they were), gradient clipping when clip_grad_norm
+// > 0, the update, then the check of the parameters. `after_update` runs between queuing that
+// check and waiting for it (reading metrics there overlaps the waits on a GPU). Returns the loss.
+float guarded_step(Module& model, Optimizer& optimizer, const std::function<Tensor()>& forward_loss,
+                   StepPosition at, double clip_grad_norm = 0.0,
+                   const std::function<void()>& after_update = {});
 
 // One training step on a batch already in `input` (N,3,32,32) with `labels`; returns the loss.
 // Guarded: a non-finite loss or gradient throws before the optimizer step (the weights stay

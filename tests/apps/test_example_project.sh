@@ -9,7 +9,7 @@ cmake --install "$build" --prefix "$work/prefix" >/dev/null
 test -f "$work/prefix/include/dlcraft/dlcraft.hpp"
 cmake -S "$examples" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/build" >/dev/null
-for example in residual_example perceptron mlp_xor mlp_spiral; do
+for example in residual_example perceptron mlp_xor mlp_spiral fit_perceptron fit_mlp_xor fit_mlp_csv fit_cnn; do
   echo "== $example"
   "$work/build/$example"
 done

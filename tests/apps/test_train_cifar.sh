@@ -180,7 +180,26 @@ expect_error "download with a wrong md5" "expected c32a1d4ab5d03f1284b67883e8d87
   env CIFAR10_URL="file://$PWD/fake.tar.gz" bash "$scripts/download_cifar10.sh" dl
 [ -z "$(ls dl)" ] || fail "download left files behind: $(ls dl)"
 
-# 7. The other programs answer their flags.
+# 7. The fit-API options: AdamW with a cosine schedule and clipping, the curves as a PNG and
+#    TensorBoard events; the lr in the metrics follows the cosine (epoch 2 starts at lr/2).
+"$T" --data data/bin --epochs 2 --limit-train 96 --limit-test 32 --threads 2 --lr 1e-3 --optimizer adamw \
+  --weight-decay 0.01 --lr-schedule cosine --clip-grad-norm 1 --metrics cos.jsonl --plot curves.png \
+  --tensorboard tb > cos.log
+lr1=$(field cos.jsonl lr 1) lr2=$(field cos.jsonl lr 2)
+awk -v a="$lr1" -v b="$lr2" 'BEGIN { exit !(a > 0.00099 && a < 0.00101 && b > 0.000499 && b < 0.000501) }' ||
+  fail "cosine lr: epoch 1 $lr1, epoch 2 $lr2"
+head -c 8 curves.png | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || fail "--plot did not write a PNG"
+ls tb/events.out.tfevents.* >/dev/null || fail "--tensorboard wrote no event file"
+"$T" --data data/bin --epochs 1 --limit-train 160 --limit-test 32 --threads 2 --optimizer sgd --nesterov \
+  --lr-schedule onecycle > nesterov.log
+tail -n 1 nesterov.log | grep -Eq '^test accuracy: [0-9.]+% \([0-9]+/32\)$' || fail "sgd --nesterov --lr-schedule onecycle"
+echo "ok: adamw, cosine/onecycle schedules, clipping, --plot, --tensorboard, nesterov"
+expect_error "--nesterov with adam" "--nesterov needs --optimizer sgd" "$T" --data data/bin --nesterov
+expect_error "--plot with a .jpg" "must end in .png or .svg" "$T" --data data/bin --plot x.jpg
+expect_error "--lr-schedule bogus" "--lr-schedule" "$T" --data data/bin --lr-schedule bogus
+expect_error "--plot into a missing directory" "directory no/such does not exist" "$T" --data data/bin --plot no/such/c.png
+
+# 8. The other programs answer their flags.
 # Output is captured first: `prog | grep -q` can kill prog with SIGPIPE, which pipefail reports.
 help=$("$T" --help)
 grep -q -- "--metrics" <<<"$help" || fail "--help"
