@@ -65,7 +65,9 @@ awk -v a="$acc" 'BEGIN { exit !(a >= 80) }' || fail "the head on a frozen backbo
 echo "ok: frozen backbone trains the head only ($acc%)"
 
 # 6. features: a layer's output for each image into a safetensors file.
-"$bin/features" --model resnet18 --list-layers | grep -qE '^layer3\.1\.bn2 +BatchNorm2d$' || fail "--list-layers"
+# Captured first: `features | grep -q` can kill features with SIGPIPE, which pipefail reports.
+layers=$("$bin/features" --model resnet18 --list-layers)
+grep -qE '^layer3\.1\.bn2 +BatchNorm2d$' <<<"$layers" || fail "--list-layers"
 "$bin/features" --model resnet18 --weights data/resnet18_headless.safetensors --layer layer3 --crop 64 --resize 64 \
   --out feats.safetensors "${small[@]}" "${imgs[@]}" | tee feats.log
 grep -qF "layer3: [3,256,4,4] output of resnet18 for 3 images -> feats.safetensors" feats.log || fail "features line"
