@@ -20,7 +20,6 @@ namespace {
 
 struct State {
   bool initialized = false;
-  bool mpi_active = false;  // this process called MPI_Init (and will call MPI_Finalize)
   LaunchInfo info;
 };
 State& state() {
@@ -125,7 +124,6 @@ void init() {
       // Only the thread that called init calls MPI (the loaders' threads never do).
       int provided = 0;
       MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-      s.mpi_active = true;
       std::atexit(finalize_at_exit);
     }
     // Errors come back as codes (check() above) instead of MPI's default abort without a word.
@@ -253,12 +251,12 @@ void abort_job(const std::string& message, int exit_code) {
   std::fprintf(stderr, "dlcraft: %s: %s\n", rank_name().c_str(), message.c_str());
   std::fflush(stderr);
 #ifdef DLCRAFT_WITH_MPI
-  if (state().mpi_active) {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    // mpirun ends every other process of the job and exits with this code.
-    if (!finalized) MPI_Abort(MPI_COMM_WORLD, exit_code);
-  }
+  // Also when the program, not init(), started MPI.
+  int started = 0, finalized = 0;
+  MPI_Initialized(&started);
+  MPI_Finalized(&finalized);
+  // mpirun ends every other process of the job and exits with this code.
+  if (started && !finalized) MPI_Abort(MPI_COMM_WORLD, exit_code);
 #endif
   std::_Exit(exit_code);
 }

@@ -180,6 +180,10 @@ TEST_CASE("DataLoader: the shards' images and crops are those of the one-process
     REQUIRE(loader.batches_per_epoch() == (int64_t(labels.size()) + 4) / 5);
     return labels;
   };
+  DataLoaderOptions bad;
+  bad.shard_rank = 3;
+  bad.shard_count = 3;
+  REQUIRE_THROWS_MATCHES(DataLoader(data, bad), ArgumentError, Catch::Message("DataLoader: shard 3 of 3 does not exist"));
   std::vector<std::vector<float>> whole_images;
   const std::vector<int32_t> whole = read_epoch(0, 1, whole_images);
   REQUIRE(whole.size() == size_t(n));
@@ -274,4 +278,16 @@ TEST_CASE("distributed: one process without a launcher; collectives leave the va
                          Catch::Message("rank 0 of 1: all_reduce: tensor " + ints.str() + " is int64; it takes float32"));
   Tensor undefined;
   REQUIRE_THROWS_AS(distributed::all_reduce_sum(undefined), ArgumentError);
+}
+
+// Hidden: ctest runs it only in a build without MPI (dist.without_mpi), with the environment of
+// a launcher that started two processes.
+TEST_CASE("distributed: a build without MPI refuses a launch of more than one process", "[.][no-mpi]") {
+  REQUIRE_FALSE(distributed::built_with_mpi());
+  REQUIRE(distributed::launch_from_environment().world_size == 2);
+  REQUIRE_THROWS_AS(distributed::init(), distributed::DistributedError);
+  REQUIRE_THROWS_WITH(distributed::init(), Catch::Contains("(Open MPI) started 2 processes, but dlcraft was "
+                                                           "built without MPI: install libopenmpi-dev openmpi-bin"));
+  REQUIRE_FALSE(distributed::initialized());
+  REQUIRE_THROWS_AS(distributed::world_size(), distributed::DistributedError);
 }
