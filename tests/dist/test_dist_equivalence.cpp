@@ -3,6 +3,7 @@
 // Every rank runs the same test cases in the same order (the collectives pair up), and every
 // rank can compute what the others hold (their data comes from seeds), so each checks the
 // results against a reference of its own. The job fails if any rank fails.
+// A failed check ends the job at once (AbortOnFailure), so a failure never hangs the others.
 // With `--fail-rank R`, rank R throws in the middle of a training loop instead
 // (tests/dist/test_failing_rank.sh checks that the job then ends, non-zero, naming the rank).
 #define CATCH_CONFIG_RUNNER
@@ -163,6 +164,51 @@ TEST_CASE("broadcast_parameters and broadcast_optimizer_state: every rank gets r
   }
 }
 
+TEST_CASE("broadcast_parameters copies buffers; Adam's state (with its step count) is broadcast too", "[dist]") {
+  const int R = dist::rank();
+  // BatchNorm's running statistics differ between ranks after a training-mode forward on
+  // rank-dependent data; the broadcast gives every rank rank 0's.
+  auto make = [](int r) {
+    manual_seed(21);
+    auto m = std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+        std::make_shared<Linear>(3, 6), std::make_shared<BatchNorm1d>(6)});
+    Generator gen(400 + uint64_t(r));
+    m->forward(Tensor::normal({9, 3}, gen));
+    return m;
+  };
+  auto model = make(R), rank0 = make(0);
+  const auto buffers = model->named_buffers(), ref = rank0->named_buffers();
+  REQUIRE(buffers.size() >= 2);  // running_mean, running_var (and the batch counter)
+  if (R != 0) REQUIRE(buffers[0].second.to_vector() != ref[0].second.to_vector());
+  dist::broadcast_parameters(*model);
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    CAPTURE(buffers[i].first);
+    REQUIRE(buffers[i].second.to_vector() == ref[i].second.to_vector());
+  }
+
+  // Adam after 3 steps on rank 0 only: moments and the step count reach every rank.
+  Adam opt(model->named_parameters()), ref_opt(rank0->named_parameters());
+  auto step = [](Module& m, Optimizer& o, int times) {
+    Generator gen(88);
+    for (int s = 0; s < times; ++s) {
+      o.zero_grad();
+      sum(m.forward(Tensor::normal({4, 3}, gen))).backward();
+      o.step();
+    }
+  };
+  step(*rank0, ref_opt, 3);
+  if (R == 0) step(*model, opt, 3);
+  dist::broadcast_optimizer_state(opt);
+  const auto got = opt.state(), want = ref_opt.state();
+  REQUIRE(got.size() == want.size());
+  REQUIRE(want.count("step") == 1);
+  for (const auto& [name, t] : want) {
+    CAPTURE(name);
+    REQUIRE(got.at(name).dtype() == t.dtype());
+    REQUIRE(got.at(name).to_vector() == t.to_vector());
+  }
+}
+
 TEST_CASE("broadcast_parameters: models that differ make every rank throw, none hangs", "[dist]") {
   const int R = dist::rank();
   manual_seed(3);
@@ -266,6 +312,23 @@ int failing_rank_job(int bad) {
 }
 
 }  // namespace
+
+// A failed check on one rank would leave the others waiting in the next collective (the failing
+// rank skips the rest of its test case): end the whole job at once, naming the rank and check.
+struct AbortOnFailure : Catch::TestEventListenerBase {
+  using TestEventListenerBase::TestEventListenerBase;
+  bool assertionEnded(const Catch::AssertionStats& stats) override {
+    const Catch::AssertionResult& r = stats.assertionResult;
+    if (r.isOk()) return true;
+    std::string what = r.getSourceInfo().file + std::string(":") + std::to_string(r.getSourceInfo().line) +
+                       ": " + r.getExpressionInMacro();
+    if (r.hasExpandedExpression()) what += " with expansion " + r.getExpandedExpression();
+    if (r.hasMessage()) what += ": " + r.getMessage();
+    for (const Catch::MessageInfo& m : stats.infoMessages) what += " [" + m.message + "]";
+    dist::abort_job("test failed: " + what);
+  }
+};
+CATCH_REGISTER_LISTENER(AbortOnFailure)
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--fail-rank") return failing_rank_job(std::stoi(argv[2]));
