@@ -8,7 +8,7 @@ install(TARGETS dlcraft EXPORT dlcraftTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(dir core kernels layers optim datasets train)
+foreach(dir core kernels layers optim datasets train distributed)
   install(DIRECTORY ${dir}/ DESTINATION include/dlcraft/${dir} FILES_MATCHING PATTERN "*.hpp")
 endforeach()
 install(FILES ${DLCRAFT_GENERATED}/dlcraft/dlcraft.hpp ${DLCRAFT_GENERATED}/dlcraft/version.hpp

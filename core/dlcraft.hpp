@@ -17,6 +17,8 @@
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "core/threads.hpp"
+#include "distributed/data_parallel.hpp"
+#include "distributed/process_group.hpp"
 #include "datasets/cifar10.hpp"
 #include "datasets/cifar10_binary.hpp"
 #include "datasets/dataloader.hpp"

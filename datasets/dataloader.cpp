@@ -17,6 +17,23 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool s
   return order;
 }
 
+std::vector<int64_t> shard_indices(const std::vector<int64_t>& order, int rank, int count) {
+  if (count < 1) throw ArgumentError("shard_indices: the shard count must be >= 1, got " + std::to_string(count));
+  if (rank < 0 || rank >= count)
+    throw ArgumentError("shard_indices: rank " + std::to_string(rank) + " is outside [0, " +
+                        std::to_string(count) + ")");
+  if (order.empty()) throw ArgumentError("shard_indices: the order is empty");
+  if (count == 1) return order;
+  // Pad to a multiple of count with the order's first elements (again from the start when the
+  // order is shorter than the padding), so every rank gets as many and steps together.
+  const int64_t n = int64_t(order.size());
+  const int64_t per_rank = (n + count - 1) / count;
+  std::vector<int64_t> shard;
+  shard.reserve(size_t(per_rank));
+  for (int64_t k = 0; k < per_rank; ++k) shard.push_back(order[size_t((rank + k * count) % n)]);
+  return shard;
+}
+
 uint64_t augment_random(uint64_t seed, int64_t epoch, int64_t position) {
   return mix64(seed + mix64(uint64_t(epoch) * 0x100000000ull + uint64_t(position)));
 }
@@ -26,6 +43,10 @@ DataLoader::DataLoader(const ImageDataset& data, DataLoaderOptions options)
   if (opt_.batch_size < 1)
     throw ArgumentError("DataLoader: batch size must be >= 1, got " + std::to_string(opt_.batch_size));
   if (data_.size() == 0) throw ArgumentError("DataLoader: the data set is empty");
+  if (opt_.shard_count < 1 || opt_.shard_rank < 0 || opt_.shard_rank >= opt_.shard_count)
+    throw ArgumentError("DataLoader: shard " + std::to_string(opt_.shard_rank) + " of " +
+                        std::to_string(opt_.shard_count) + " does not exist");
+  shard_size_ = (data_.size() + opt_.shard_count - 1) / opt_.shard_count;
   slots_.resize(std::max(1, opt_.prefetch) + 1);
   for (Batch& b : slots_) {
     b.images.resize(size_t(opt_.batch_size) * ImageDataset::kImageBytes);
@@ -36,7 +57,7 @@ DataLoader::DataLoader(const ImageDataset& data, DataLoaderOptions options)
 DataLoader::~DataLoader() { stop(); }
 
 int64_t DataLoader::batches_per_epoch() const {
-  return (data_.size() + opt_.batch_size - 1) / opt_.batch_size;
+  return (shard_size_ + opt_.batch_size - 1) / opt_.batch_size;
 }
 
 void DataLoader::stop() {
@@ -63,7 +84,9 @@ void DataLoader::start_epoch(int64_t epoch) {
 
 void DataLoader::produce(int64_t epoch) {
   try {
-    const std::vector<int64_t> order = epoch_order(data_.size(), opt_.seed, epoch, opt_.shuffle);
+    // This process's shard of the epoch (all of it with one process).
+    const std::vector<int64_t> order = shard_indices(epoch_order(data_.size(), opt_.seed, epoch, opt_.shuffle),
+                                                     opt_.shard_rank, opt_.shard_count);
     for (int64_t b = 0; b < total_; ++b) {
       int slot;
       {
@@ -75,13 +98,16 @@ void DataLoader::produce(int64_t epoch) {
       }
       Batch& batch = slots_[slot];
       const int64_t begin = b * opt_.batch_size;
-      batch.size = std::min<int64_t>(opt_.batch_size, data_.size() - begin);
+      batch.size = std::min<int64_t>(opt_.batch_size, shard_size_ - begin);
       for (int64_t i = 0; i < batch.size; ++i) {
         const int64_t pos = begin + i, idx = order[pos];
+        // The position in the whole epoch's order (shard_indices): an image gets the same crop
+        // and flip in a sharded run as in one process.
+        const int64_t global_pos = opt_.shard_rank + pos * opt_.shard_count;
         float* dst = batch.images.data() + i * ImageDataset::kImageBytes;
         if (opt_.augment)
           augment_image(data_.image(idx), dst, opt_.normalization, opt_.augment_options,
-                        augment_random(opt_.seed, epoch, pos));
+                        augment_random(opt_.seed, epoch, global_pos));
         else
           normalize_image(data_.image(idx), dst, opt_.normalization);
         batch.labels[i] = data_.labels[idx];

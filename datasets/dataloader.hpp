@@ -47,6 +47,10 @@ struct DataLoaderOptions {
   Normalization normalization;
   uint64_t seed = 0;
   int prefetch = 3;  // batches prepared ahead
+  // Data-parallel training (distributed/): this process reads only shard `shard_rank` of
+  // `shard_count` of each epoch's order (shard_indices below). 0 of 1: the whole epoch.
+  int shard_rank = 0;
+  int shard_count = 1;
 };
 
 // What a batch is trained toward: class indices (classification: cross-entropy, accuracy), or
@@ -80,6 +84,13 @@ class BatchSource {
 // The order of the images in `epoch`: 0..n-1, shuffled by a generator seeded from (seed,
 // epoch) when `shuffle`. Both loaders use it, so they visit the images in the same order.
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool shuffle);
+// Rank `rank`'s share of an epoch's `order` among `count` processes, as PyTorch's
+// DistributedSampler: the order is padded by repeating its first elements until its length
+// divides by `count`, then the rank takes every count-th element from position `rank`. The
+// shards are disjoint up to the padding, cover the order, and are all ceil(n / count) long, so
+// every rank runs the same number of steps. count == 1 returns `order` unchanged.
+// ArgumentError for count < 1, rank outside [0, count) or an empty order.
+std::vector<int64_t> shard_indices(const std::vector<int64_t>& order, int rank, int count);
 // The random word that decides image `position`'s crop and flip in `epoch`.
 uint64_t augment_random(uint64_t seed, int64_t epoch, int64_t position);
 
@@ -90,7 +101,7 @@ class DataLoader : public BatchSource {
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
-  // Batches in one epoch; the last, partial batch is kept.
+  // Batches in one epoch (of this process's shard); the last, partial batch is kept.
   int64_t batches_per_epoch() const override;
   // Starts producing the batches of `epoch` (stops a previous epoch still running).
   void start_epoch(int64_t epoch) override;
@@ -105,6 +116,7 @@ class DataLoader : public BatchSource {
 
   const ImageDataset& data_;
   DataLoaderOptions opt_;
+  int64_t shard_size_ = 0;  // the images this process reads per epoch (all without sharding)
   std::thread worker_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -133,16 +133,27 @@ TensorLoader::TensorLoader(TensorDataset data, TensorLoaderOptions options)
   if (opt_.drop_last && data_.size() < opt_.batch_size)
     throw ArgumentError("TensorLoader: drop_last with batch size " + std::to_string(opt_.batch_size) +
                         " and " + std::to_string(data_.size()) + " rows leaves no batch");
+  if (opt_.shard_count < 1 || opt_.shard_rank < 0 || opt_.shard_rank >= opt_.shard_count)
+    throw ArgumentError("TensorLoader: shard " + std::to_string(opt_.shard_rank) + " of " +
+                        std::to_string(opt_.shard_count) + " does not exist");
+  if (opt_.drop_last && rows_per_epoch() < opt_.batch_size)
+    throw ArgumentError("TensorLoader: drop_last with batch size " + std::to_string(opt_.batch_size) +
+                        " and a shard of " + std::to_string(rows_per_epoch()) + " rows leaves no batch");
   start_epoch(0);  // so that a first epoch may be read without start_epoch
 }
 
+int64_t TensorLoader::rows_per_epoch() const {
+  return (data_.size() + opt_.shard_count - 1) / opt_.shard_count;  // shard_indices' length
+}
+
 int64_t TensorLoader::batches_per_epoch() const {
-  const int64_t n = data_.size(), b = opt_.batch_size;
+  const int64_t n = rows_per_epoch(), b = opt_.batch_size;
   return opt_.drop_last ? n / b : (n + b - 1) / b;
 }
 
 void TensorLoader::start_epoch(int64_t epoch) {
-  order_ = epoch_order(data_.size(), opt_.seed, epoch, opt_.shuffle);
+  order_ = shard_indices(epoch_order(data_.size(), opt_.seed, epoch, opt_.shuffle), opt_.shard_rank,
+                         opt_.shard_count);
   pos_ = 0;
 }
 
@@ -157,7 +168,7 @@ bool TensorLoader::next_batch(Device device, Tensor& inputs, std::vector<int32_t
 }
 
 bool TensorLoader::next_batch_targets(Device device, Tensor& inputs, Targets& targets) {
-  const int64_t n = data_.size();
+  const int64_t n = int64_t(order_.size());
   const int64_t count = std::min<int64_t>(opt_.batch_size, n - pos_);
   if (count <= 0 || (opt_.drop_last && count < opt_.batch_size)) return false;
   inputs = gather_rows(data_.x, order_, pos_, count).to(device);

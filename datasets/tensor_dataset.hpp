@@ -43,6 +43,10 @@ struct TensorLoaderOptions {
   bool shuffle = true;     // a new seeded order each epoch (epoch_order in dataloader.hpp)
   bool drop_last = false;  // drop a last, partial batch
   uint64_t seed = 0;
+  // Data-parallel training: read only shard `shard_rank` of `shard_count` of each epoch's order
+  // (shard_indices in dataloader.hpp, as DistributedSampler). 0 of 1: every row.
+  int shard_rank = 0;
+  int shard_count = 1;
 };
 
 // Batches of a TensorDataset on any device. Holds the dataset's tensors (shared handles, not
@@ -60,11 +64,13 @@ class TensorLoader : public BatchSource {
   bool next_batch(Device device, Tensor& inputs, std::vector<int32_t>& labels) override;
   bool next_batch_targets(Device device, Tensor& inputs, Targets& targets) override;
   const TensorDataset& dataset() const { return data_; }
+  // Rows read per epoch: the data set's size, or its shard's when sharded.
+  int64_t rows_per_epoch() const;
 
  private:
   TensorDataset data_;
   TensorLoaderOptions opt_;
-  std::vector<int64_t> order_;
+  std::vector<int64_t> order_;  // this epoch's rows (this process's shard of them)
   int64_t pos_ = 0;
 };
 
