@@ -24,6 +24,7 @@
 #include "datasets/tensor_dataset.hpp"
 #include "distributed/data_parallel.hpp"
 #include "distributed/process_group.hpp"
+#include "lsan_suppressions.hpp"  // Open MPI's own allocations at exit, in the sanitizer build
 #include "layers/layers.hpp"
 #include "optim/optimizer.hpp"
 
