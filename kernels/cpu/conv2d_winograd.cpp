@@ -165,18 +165,27 @@ Tiling make_tiling(const Conv2dShape& s, int m) {
   return t;
 }
 
+// Tile t's image and its position in tiles.
+struct TilePos {
+  int n, ty, tx;
+};
+TilePos tile_at(const Tiling& tl, int64_t t) {
+  return {int(t / (int64_t(tl.th) * tl.tw)), int(t / tl.tw % tl.th), int(t % tl.tw)};
+}
+
 // v[e][c][b] (stride nb per channel, c_count*nb per element e) = B^T d B for the tiles
 // first..first+nb-1 of the image planes in `x` (n, c_count, h, w); d reads zeros outside.
+// The tiles are the inner loop, so that v and the GEMM outputs are written and read along
+// rows of nb floats, not a*a rows apart for every tile.
 template <class F>
 void transform_input_block(const Conv2dShape& s, const Tiling& tl, const float* x, int64_t first, int nb,
                            float* v) {
   const int64_t estride = int64_t(s.c) * nb;
-  for (int b = 0; b < nb; ++b) {
-    const int64_t t = first + b;
-    const int n = int(t / (int64_t(tl.th) * tl.tw)), ty = int(t / tl.tw % tl.th), tx = int(t % tl.tw);
-    const int row0 = ty * F::m - s.pad_h, col0 = tx * F::m - s.pad_w;
-    for (int c = 0; c < s.c; ++c) {
-      const float* plane = x + (int64_t(n) * s.c + c) * s.h * s.w;
+  for (int c = 0; c < s.c; ++c)
+    for (int b = 0; b < nb; ++b) {
+      const TilePos tp = tile_at(tl, first + b);
+      const int row0 = tp.ty * F::m - s.pad_h, col0 = tp.tx * F::m - s.pad_w;
+      const float* plane = x + (int64_t(tp.n) * s.c + c) * s.h * s.w;
       float d[F::a][F::a], vt[F::a][F::a];
       for (int i = 0; i < F::a; ++i)
         for (int j = 0; j < F::a; ++j) {
@@ -186,7 +195,6 @@ void transform_input_block(const Conv2dShape& s, const Tiling& tl, const float* 
       input_transform<F>(d, vt);
       for (int e = 0; e < F::a * F::a; ++e) v[e * estride + int64_t(c) * nb + b] = vt[e / F::a][e % F::a];
     }
-  }
 }
 
 // u[e][ko][ci] = (G g G^T)[e] of the filter w[ko, ci] (k x c x 3 x 3); with `flip`, of the
@@ -228,10 +236,10 @@ void forward_transformed(const Conv2dShape& s, const float* x, const std::vector
     for (int e = 0; e < E; ++e)
       gemm_cpu(false, false, s.k, nb, s.c, 1.0f, u.data() + int64_t(e) * s.k * s.c, s.c,
                v + int64_t(e) * s.c * nb, nb, 0.0f, mo + int64_t(e) * s.k * nb, nb);
-    for (int b = 0; b < nb; ++b) {
-      const int64_t t = first + b;
-      const int n = int(t / (int64_t(tl.th) * tl.tw)), ty = int(t / tl.tw % tl.th), tx = int(t % tl.tw);
-      for (int k = 0; k < s.k; ++k) {
+    for (int k = 0; k < s.k; ++k)
+      for (int b = 0; b < nb; ++b) {
+        const TilePos tp = tile_at(tl, first + b);
+        const int n = tp.n, ty = tp.ty, tx = tp.tx;
         float mt[F::a][F::a], yt[F::m][F::m];
         for (int e = 0; e < E; ++e) mt[e / F::a][e % F::a] = mo[(int64_t(e) * s.k + k) * nb + b];
         output_transform<F>(mt, yt);
@@ -242,7 +250,6 @@ void forward_transformed(const Conv2dShape& s, const float* x, const std::vector
           for (int j = 0; j < F::m && tx * F::m + j < ow; ++j)
             plane[(ty * F::m + i) * ow + tx * F::m + j] = yt[i][j] + bk;
       }
-    }
   }
 }
 
@@ -279,10 +286,10 @@ void backward_weight(const Conv2dShape& s, const float* x, const float* dy, floa
       float* v = scratch(size_t(E) * s.c * nb, 0);
       float* z = scratch(size_t(E) * s.k * nb, 1);
       transform_input_block<F>(s, tl, x, first, nb, v);
-      for (int b = 0; b < nb; ++b) {
-        const int64_t t = first + b;
-        const int n = int(t / (int64_t(tl.th) * tl.tw)), ty = int(t / tl.tw % tl.th), tx = int(t % tl.tw);
-        for (int k = 0; k < s.k; ++k) {
+      for (int k = 0; k < s.k; ++k)
+        for (int b = 0; b < nb; ++b) {
+          const TilePos tp = tile_at(tl, first + b);
+          const int n = tp.n, ty = tp.ty, tx = tp.tx;
           const float* plane = dy + (int64_t(n) * s.k + k) * oh * ow;
           float dt[F::m][F::m], zt[F::a][F::a];
           // dy is zero past the edge: the outputs that the forward dropped get no gradient.
@@ -294,7 +301,6 @@ void backward_weight(const Conv2dShape& s, const float* x, const float* dy, floa
           output_gradient_transform<F>(dt, zt);
           for (int e = 0; e < E; ++e) z[(int64_t(e) * s.k + k) * nb + b] = zt[e / F::a][e % F::a];
         }
-      }
       for (int e = 0; e < E; ++e)
         gemm_cpu(false, true, s.k, s.c, nb, 1.0f, z + int64_t(e) * s.k * nb, nb, v + int64_t(e) * s.c * nb, nb,
                  1.0f, s_local + int64_t(e) * s.k * s.c, s.c);
