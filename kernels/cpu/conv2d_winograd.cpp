@@ -44,86 +44,70 @@ struct F4 {
   static constexpr float AT[m][a] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
 };
 
-// u = G g G^T (a x a) for one 3x3 filter g.
-template <class F>
-void filter_transform(const float g[3][3], float u[F::a][F::a]) {
-  float t[F::a][3];  // G g
-  for (int i = 0; i < F::a; ++i)
-    for (int j = 0; j < 3; ++j) t[i][j] = F::G[i][0] * g[0][j] + F::G[i][1] * g[1][j] + F::G[i][2] * g[2][j];
-  for (int i = 0; i < F::a; ++i)
-    for (int j = 0; j < F::a; ++j) u[i][j] = t[i][0] * F::G[j][0] + t[i][1] * F::G[j][1] + t[i][2] * F::G[j][2];
-}
+// Every transform is a "sandwich" out = X in Y^T with small constant matrices X and Y. It
+// runs on L tiles (or filters) at once, the lane index l innermost, so that the compiler turns
+// the lane loops into vector instructions. The matrices' zero entries are skipped.
+constexpr int L = 16;
 
-// v = B^T d B (a x a) for one input tile d.
-template <class F>
-void input_transform(const float d[F::a][F::a], float v[F::a][F::a]) {
-  float t[F::a][F::a];  // B^T d
-  for (int i = 0; i < F::a; ++i)
-    for (int j = 0; j < F::a; ++j) {
-      float acc = 0;
-      for (int l = 0; l < F::a; ++l) acc += F::BT[i][l] * d[l][j];
-      t[i][j] = acc;
+// out[i][j][l] = sum over p, q of x(i, p) in[p][q][l] y(j, q); x and y give the entries.
+template <int R, int P, int Q, int S, class X, class Y>
+void sandwich(X x, Y y, const float in[P][Q][L], float out[R][S][L]) {
+  float t[R][Q][L];  // X in
+  for (int i = 0; i < R; ++i)
+    for (int q = 0; q < Q; ++q) {
+      float acc[L] = {};
+      for (int p = 0; p < P; ++p) {
+        const float c = x(i, p);
+        if (c != 0)
+          for (int l = 0; l < L; ++l) acc[l] += c * in[p][q][l];
+      }
+      for (int l = 0; l < L; ++l) t[i][q][l] = acc[l];
     }
-  for (int i = 0; i < F::a; ++i)
-    for (int j = 0; j < F::a; ++j) {
-      float acc = 0;
-      for (int l = 0; l < F::a; ++l) acc += t[i][l] * F::BT[j][l];
-      v[i][j] = acc;
-    }
-}
-
-// y = A^T mt A (m x m) for one transformed output tile mt.
-template <class F>
-void output_transform(const float mt[F::a][F::a], float y[F::m][F::m]) {
-  float t[F::m][F::a];  // A^T mt
-  for (int i = 0; i < F::m; ++i)
-    for (int j = 0; j < F::a; ++j) {
-      float acc = 0;
-      for (int l = 0; l < F::a; ++l) acc += F::AT[i][l] * mt[l][j];
-      t[i][j] = acc;
-    }
-  for (int i = 0; i < F::m; ++i)
-    for (int j = 0; j < F::m; ++j) {
-      float acc = 0;
-      for (int l = 0; l < F::a; ++l) acc += t[i][l] * F::AT[j][l];
-      y[i][j] = acc;
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < S; ++j) {
+      float acc[L] = {};
+      for (int q = 0; q < Q; ++q) {
+        const float c = y(j, q);
+        if (c != 0)
+          for (int l = 0; l < L; ++l) acc[l] += c * t[i][q][l];
+      }
+      for (int l = 0; l < L; ++l) out[i][j][l] = acc[l];
     }
 }
 
-// z = A dy A^T (a x a) for one m x m tile of dy: the adjoint of output_transform.
+// u = G g G^T (a x a) for 3x3 filters g.
 template <class F>
-void output_gradient_transform(const float dy[F::m][F::m], float z[F::a][F::a]) {
-  float t[F::a][F::m];  // A dy
-  for (int i = 0; i < F::a; ++i)
-    for (int j = 0; j < F::m; ++j) {
-      float acc = 0;
-      for (int l = 0; l < F::m; ++l) acc += F::AT[l][i] * dy[l][j];
-      t[i][j] = acc;
-    }
-  for (int i = 0; i < F::a; ++i)
-    for (int j = 0; j < F::a; ++j) {
-      float acc = 0;
-      for (int l = 0; l < F::m; ++l) acc += t[i][l] * F::AT[l][j];
-      z[i][j] = acc;
-    }
+void filter_transform(const float g[3][3][L], float u[F::a][F::a][L]) {
+  auto G = [](int i, int p) { return F::G[i][p]; };
+  sandwich<F::a, 3, 3, F::a>(G, G, g, u);
+}
+
+// v = B^T d B (a x a) for input tiles d.
+template <class F>
+void input_transform(const float d[F::a][F::a][L], float v[F::a][F::a][L]) {
+  auto BT = [](int i, int p) { return F::BT[i][p]; };
+  sandwich<F::a, F::a, F::a, F::a>(BT, BT, d, v);
+}
+
+// y = A^T mt A (m x m) for transformed output tiles mt.
+template <class F>
+void output_transform(const float mt[F::a][F::a][L], float y[F::m][F::m][L]) {
+  auto AT = [](int i, int p) { return F::AT[i][p]; };
+  sandwich<F::m, F::a, F::a, F::m>(AT, AT, mt, y);
+}
+
+// z = A dy A^T (a x a) for m x m tiles of dy: the adjoint of output_transform.
+template <class F>
+void output_gradient_transform(const float dy[F::m][F::m][L], float z[F::a][F::a][L]) {
+  auto A = [](int i, int p) { return F::AT[p][i]; };
+  sandwich<F::a, F::m, F::m, F::a>(A, A, dy, z);
 }
 
 // dg = G^T s G (3 x 3): the adjoint of filter_transform.
 template <class F>
-void filter_gradient_transform(const float s[F::a][F::a], float dg[3][3]) {
-  float t[3][F::a];  // G^T s
-  for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < F::a; ++j) {
-      float acc = 0;
-      for (int l = 0; l < F::a; ++l) acc += F::G[l][i] * s[l][j];
-      t[i][j] = acc;
-    }
-  for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 3; ++j) {
-      float acc = 0;
-      for (int l = 0; l < F::a; ++l) acc += t[i][l] * F::G[l][j];
-      dg[i][j] = acc;
-    }
+void filter_gradient_transform(const float s[F::a][F::a][L], float dg[3][3][L]) {
+  auto GT = [](int i, int p) { return F::G[p][i]; };
+  sandwich<3, F::a, F::a, 3>(GT, GT, s, dg);
 }
 
 // ---------------------------------------------------------------- tiles and scratch
@@ -165,7 +149,8 @@ Tiling make_tiling(const Conv2dShape& s, int m) {
   return t;
 }
 
-// Tile t's image and its position in tiles.
+// The first pixel of tile t, in the plane of its image n: (row0, col0) = (ty*m - pad_h,
+// tx*m - pad_w) for the input, (ty*m, tx*m) for the output.
 struct TilePos {
   int n, ty, tx;
 };
@@ -173,28 +158,39 @@ TilePos tile_at(const Tiling& tl, int64_t t) {
   return {int(t / (int64_t(tl.th) * tl.tw)), int(t / tl.tw % tl.th), int(t % tl.tw)};
 }
 
-// v[e][c][b] (stride nb per channel, c_count*nb per element e) = B^T d B for the tiles
-// first..first+nb-1 of the image planes in `x` (n, c_count, h, w); d reads zeros outside.
-// The tiles are the inner loop, so that v and the GEMM outputs are written and read along
-// rows of nb floats, not a*a rows apart for every tile.
+// The positions of the (up to L) tiles first..first+lanes-1; missing lanes repeat the last
+// tile, whose results are then not stored.
+template <class F>
+void lane_tiles(const Tiling& tl, int64_t first, int lanes, TilePos pos[L]) {
+  for (int l = 0; l < L; ++l) pos[l] = tile_at(tl, first + std::min(l, lanes - 1));
+}
+
+// v[e][c][b] (stride nb per channel, c*nb per element e) = B^T d B for the tiles
+// first..first+nb-1 of the image planes in `x` (n, c, h, w); d reads zeros outside.
 template <class F>
 void transform_input_block(const Conv2dShape& s, const Tiling& tl, const float* x, int64_t first, int nb,
                            float* v) {
   const int64_t estride = int64_t(s.c) * nb;
-  for (int c = 0; c < s.c; ++c)
-    for (int b = 0; b < nb; ++b) {
-      const TilePos tp = tile_at(tl, first + b);
-      const int row0 = tp.ty * F::m - s.pad_h, col0 = tp.tx * F::m - s.pad_w;
-      const float* plane = x + (int64_t(tp.n) * s.c + c) * s.h * s.w;
-      float d[F::a][F::a], vt[F::a][F::a];
-      for (int i = 0; i < F::a; ++i)
-        for (int j = 0; j < F::a; ++j) {
-          const int hi = row0 + i, wi = col0 + j;
-          d[i][j] = (hi >= 0 && hi < s.h && wi >= 0 && wi < s.w) ? plane[hi * s.w + wi] : 0.0f;
-        }
+  for (int b0 = 0; b0 < nb; b0 += L) {
+    const int lanes = std::min(L, nb - b0);
+    TilePos pos[L];
+    lane_tiles<F>(tl, first + b0, lanes, pos);
+    for (int c = 0; c < s.c; ++c) {
+      float d[F::a][F::a][L], vt[F::a][F::a][L];
+      for (int l = 0; l < L; ++l) {
+        const float* plane = x + (int64_t(pos[l].n) * s.c + c) * s.h * s.w;
+        const int row0 = pos[l].ty * F::m - s.pad_h, col0 = pos[l].tx * F::m - s.pad_w;
+        for (int i = 0; i < F::a; ++i)
+          for (int j = 0; j < F::a; ++j) {
+            const int hi = row0 + i, wi = col0 + j;
+            d[i][j][l] = (hi >= 0 && hi < s.h && wi >= 0 && wi < s.w) ? plane[hi * s.w + wi] : 0.0f;
+          }
+      }
       input_transform<F>(d, vt);
-      for (int e = 0; e < F::a * F::a; ++e) v[e * estride + int64_t(c) * nb + b] = vt[e / F::a][e % F::a];
+      for (int e = 0; e < F::a * F::a; ++e)
+        std::copy(vt[e / F::a][e % F::a], vt[e / F::a][e % F::a] + lanes, v + e * estride + int64_t(c) * nb + b0);
     }
+  }
 }
 
 // u[e][ko][ci] = (G g G^T)[e] of the filter w[ko, ci] (k x c x 3 x 3); with `flip`, of the
@@ -206,13 +202,19 @@ std::vector<float> transform_filters(const float* w, int k, int c, bool flip) {
   const int64_t estride = int64_t(ko_count) * ci_count;
 #pragma omp parallel for schedule(static)
   for (int ko = 0; ko < ko_count; ++ko)
-    for (int ci = 0; ci < ci_count; ++ci) {
-      const float* src = flip ? w + (int64_t(ci) * c + ko) * 9 : w + (int64_t(ko) * c + ci) * 9;
-      float g[3][3], ut[F::a][F::a];
-      for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) g[i][j] = flip ? src[(2 - i) * 3 + (2 - j)] : src[i * 3 + j];
+    for (int ci0 = 0; ci0 < ci_count; ci0 += L) {
+      const int lanes = std::min(L, ci_count - ci0);
+      float g[3][3][L], ut[F::a][F::a][L];
+      for (int l = 0; l < L; ++l) {
+        const int ci = ci0 + std::min(l, lanes - 1);
+        const float* src = flip ? w + (int64_t(ci) * c + ko) * 9 : w + (int64_t(ko) * c + ci) * 9;
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j) g[i][j][l] = flip ? src[(2 - i) * 3 + (2 - j)] : src[i * 3 + j];
+      }
       filter_transform<F>(g, ut);
-      for (int e = 0; e < F::a * F::a; ++e) u[e * estride + int64_t(ko) * ci_count + ci] = ut[e / F::a][e % F::a];
+      for (int e = 0; e < F::a * F::a; ++e)
+        std::copy(ut[e / F::a][e % F::a], ut[e / F::a][e % F::a] + lanes,
+                  u.data() + e * estride + int64_t(ko) * ci_count + ci0);
     }
   return u;
 }
@@ -230,26 +232,30 @@ void forward_transformed(const Conv2dShape& s, const float* x, const std::vector
     const int64_t first = blk * tl.block;
     const int nb = int(std::min<int64_t>(tl.block, tl.count - first));
     float* v = scratch(size_t(E) * s.c * nb, 0);
-    float* mo = scratch(size_t(E) * s.k * nb, 1);
+    float* mo = scratch(size_t(E) * s.k * nb + L, 1);  // + L: the last lanes read past nb
     transform_input_block<F>(s, tl, x, first, nb, v);
     // The a*a independent products, one per tile element: M[e] (k x nb) = U[e] (k x c) V[e] (c x nb).
     for (int e = 0; e < E; ++e)
       gemm_cpu(false, false, s.k, nb, s.c, 1.0f, u.data() + int64_t(e) * s.k * s.c, s.c,
                v + int64_t(e) * s.c * nb, nb, 0.0f, mo + int64_t(e) * s.k * nb, nb);
-    for (int k = 0; k < s.k; ++k)
-      for (int b = 0; b < nb; ++b) {
-        const TilePos tp = tile_at(tl, first + b);
-        const int n = tp.n, ty = tp.ty, tx = tp.tx;
-        float mt[F::a][F::a], yt[F::m][F::m];
-        for (int e = 0; e < E; ++e) mt[e / F::a][e % F::a] = mo[(int64_t(e) * s.k + k) * nb + b];
+    for (int b0 = 0; b0 < nb; b0 += L) {
+      const int lanes = std::min(L, nb - b0);
+      TilePos pos[L];
+      lane_tiles<F>(tl, first + b0, lanes, pos);
+      for (int k = 0; k < s.k; ++k) {
+        float mt[F::a][F::a][L], yt[F::m][F::m][L];
+        for (int e = 0; e < E; ++e) std::copy_n(mo + (int64_t(e) * s.k + k) * nb + b0, L, mt[e / F::a][e % F::a]);
         output_transform<F>(mt, yt);
         const float bk = bias ? bias[k] : 0.0f;
-        float* plane = y + (int64_t(n) * s.k + k) * oh * ow;
-        // A tile past the bottom or right edge computed outputs that do not exist: drop them.
-        for (int i = 0; i < F::m && ty * F::m + i < oh; ++i)
-          for (int j = 0; j < F::m && tx * F::m + j < ow; ++j)
-            plane[(ty * F::m + i) * ow + tx * F::m + j] = yt[i][j] + bk;
+        for (int l = 0; l < lanes; ++l) {
+          const int p0 = pos[l].ty * F::m, q0 = pos[l].tx * F::m;
+          float* plane = y + (int64_t(pos[l].n) * s.k + k) * oh * ow;
+          // A tile past the bottom or right edge computed outputs that do not exist: drop them.
+          for (int i = 0; i < F::m && p0 + i < oh; ++i)
+            for (int j = 0; j < F::m && q0 + j < ow; ++j) plane[(p0 + i) * ow + q0 + j] = yt[i][j][l] + bk;
+        }
       }
+    }
   }
 }
 
@@ -286,21 +292,25 @@ void backward_weight(const Conv2dShape& s, const float* x, const float* dy, floa
       float* v = scratch(size_t(E) * s.c * nb, 0);
       float* z = scratch(size_t(E) * s.k * nb, 1);
       transform_input_block<F>(s, tl, x, first, nb, v);
-      for (int k = 0; k < s.k; ++k)
-        for (int b = 0; b < nb; ++b) {
-          const TilePos tp = tile_at(tl, first + b);
-          const int n = tp.n, ty = tp.ty, tx = tp.tx;
-          const float* plane = dy + (int64_t(n) * s.k + k) * oh * ow;
-          float dt[F::m][F::m], zt[F::a][F::a];
-          // dy is zero past the edge: the outputs that the forward dropped get no gradient.
-          for (int i = 0; i < F::m; ++i)
-            for (int j = 0; j < F::m; ++j) {
-              const int p = ty * F::m + i, q = tx * F::m + j;
-              dt[i][j] = (p < oh && q < ow) ? plane[p * ow + q] : 0.0f;
-            }
+      for (int b0 = 0; b0 < nb; b0 += L) {
+        const int lanes = std::min(L, nb - b0);
+        TilePos pos[L];
+        lane_tiles<F>(tl, first + b0, lanes, pos);
+        for (int k = 0; k < s.k; ++k) {
+          float dt[F::m][F::m][L], zt[F::a][F::a][L];
+          for (int l = 0; l < L; ++l) {
+            const int p0 = pos[l].ty * F::m, q0 = pos[l].tx * F::m;
+            const float* plane = dy + (int64_t(pos[l].n) * s.k + k) * oh * ow;
+            // dy is zero past the edge: the outputs that the forward dropped get no gradient.
+            for (int i = 0; i < F::m; ++i)
+              for (int j = 0; j < F::m; ++j)
+                dt[i][j][l] = (p0 + i < oh && q0 + j < ow) ? plane[(p0 + i) * ow + q0 + j] : 0.0f;
+          }
           output_gradient_transform<F>(dt, zt);
-          for (int e = 0; e < E; ++e) z[(int64_t(e) * s.k + k) * nb + b] = zt[e / F::a][e % F::a];
+          for (int e = 0; e < E; ++e)
+            std::copy(zt[e / F::a][e % F::a], zt[e / F::a][e % F::a] + lanes, z + (int64_t(e) * s.k + k) * nb + b0);
         }
+      }
       for (int e = 0; e < E; ++e)
         gemm_cpu(false, true, s.k, s.c, nb, 1.0f, z + int64_t(e) * s.k * nb, nb, v + int64_t(e) * s.c * nb, nb,
                  1.0f, s_local + int64_t(e) * s.k * s.c, s.c);
@@ -316,11 +326,14 @@ void backward_weight(const Conv2dShape& s, const float* x, const float* dy, floa
   }
   const int64_t kc = int64_t(s.k) * s.c;
 #pragma omp parallel for schedule(static)
-  for (int64_t f = 0; f < kc; ++f) {
-    float st[F::a][F::a], g[3][3];
-    for (int e = 0; e < E; ++e) st[e / F::a][e % F::a] = sum[size_t(e * kc + f)];
+  for (int64_t f0 = 0; f0 < kc; f0 += L) {
+    const int lanes = int(std::min<int64_t>(L, kc - f0));
+    float st[F::a][F::a][L], g[3][3][L];
+    for (int e = 0; e < E; ++e)
+      for (int l = 0; l < L; ++l) st[e / F::a][e % F::a][l] = l < lanes ? sum[size_t(e * kc + f0 + l)] : 0.0f;
     filter_gradient_transform<F>(st, g);
-    for (int i = 0; i < 9; ++i) dw[f * 9 + i] = g[i / 3][i % 3];
+    for (int l = 0; l < lanes; ++l)
+      for (int i = 0; i < 9; ++i) dw[(f0 + l) * 9 + i] = g[i / 3][i % 3][l];
   }
   if (db) {
 #pragma omp parallel for schedule(static)
