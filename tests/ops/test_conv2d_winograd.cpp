@@ -1,7 +1,8 @@
 // Winograd conv2d (kernels/cpu/conv2d_winograd.cpp, docs/winograd.md): F(2x2,3x3) and
 // F(4x4,3x3), forward and both backward passes, against the reference loops (double sums) on
 // random shapes with partial edge tiles; through the op with the algorithm forced (values,
-// gradients, finite differences); Auto's pick; the fallback to im2col; the errors.
+// gradients, finite differences); against PyTorch (tests/golden/winograd.safetensors); Auto's
+// pick; the fallback to im2col; the errors.
 //
 // Tolerances. Errors are measured as max|got - ref| / max|ref| (relative_error). Winograd
 // computes each output as a sum over c of products of transformed values, then transforms
@@ -26,6 +27,7 @@
 #include "core/ops.hpp"
 #include "core/random.hpp"
 #include "kernels/cpu/kernels_cpu.hpp"
+#include "golden_test_util.hpp"
 #include "gradcheck.hpp"
 #include "op_test_util.hpp"
 
@@ -236,6 +238,25 @@ TEST_CASE("Winograd forced: other kernels fall back to im2col, the reference mod
   set_conv_algorithm(ConvAlgorithm::Winograd4);
   CHECK(conv2d(x, w, Tensor(), 1, 1).to_vector() == y_loops);
   set_cpu_kernels(CpuKernels::Fast);
+  set_conv_algorithm(ConvAlgorithm::Im2col);
+}
+
+TEST_CASE("conv2d with each algorithm forced agrees with PyTorch", "[winograd][golden]") {
+  // tests/golden/winograd.safetensors (scripts/make_golden_winograd.py): 3x3 stride-1 convs
+  // with partial tiles, paddings 0, 1, 2 and (2, 1), bias or none; y and the gradients of x, w
+  // and b. The golden error is per element, |got - torch| / max(|torch|, 1): 1e-4 as in
+  // test_golden_conv_pool.cpp for im2col and F(2x2) (measured up to 1.0e-5, on a weight
+  // gradient that sums 288 products); F(4x4)'s outputs measured up to 4.9e-5: 5e-4.
+  for (ConvAlgorithm a : {ConvAlgorithm::Im2col, ConvAlgorithm::Winograd2, ConvAlgorithm::Winograd4}) {
+    set_conv_algorithm(a);
+    INFO("algorithm " << int(a));
+    const std::map<std::string, golden::GoldenOp> ops = {
+        {"conv2d", golden::op1([](golden::In in, golden::P p) {
+           const std::vector<int> pad = p.at("padding").get<std::vector<int>>();
+           return conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), 1, {pad[0], pad[1]});
+         })}};
+    golden::check_golden("winograd", ops, a == ConvAlgorithm::Winograd4 ? 5e-4 : 1e-4);
+  }
   set_conv_algorithm(ConvAlgorithm::Im2col);
 }
 
