@@ -119,10 +119,13 @@ int max_threads() {
 #endif
 }
 
-// Per-thread scratch reused across calls (as in conv2d.cpp): slot 0 the transformed input
-// tiles, slot 1 the GEMM outputs (or dy tiles), slot 2 the weight gradient's private sums.
+// Per-thread scratch that grows to the largest layer once and is then reused (as in
+// conv2d.cpp), so steady-state training steps do not allocate. Inside the parallel loops:
+// slot 0 the transformed input tiles, 1 the GEMM outputs (or dy tiles), 2 the weight
+// gradient's private sums. On the calling thread: 3 the transformed filters, 4 the weight
+// gradient's total, which every thread reads.
 float* scratch(size_t count, int slot) {
-  thread_local std::vector<float> buf[3];
+  thread_local std::vector<float> buf[5];
   if (buf[slot].size() < count) buf[slot].resize(count);
   return buf[slot].data();
 }
@@ -196,9 +199,9 @@ void transform_input_block(const Conv2dShape& s, const Tiling& tl, const float* 
 // u[e][ko][ci] = (G g G^T)[e] of the filter w[ko, ci] (k x c x 3 x 3); with `flip`, of the
 // filter w[ci, ko] turned by 180° (the backward-input conv: k and c swap roles).
 template <class F>
-std::vector<float> transform_filters(const float* w, int k, int c, bool flip) {
+const float* transform_filters(const float* w, int k, int c, bool flip) {
   const int ko_count = flip ? c : k, ci_count = flip ? k : c;
-  std::vector<float> u(size_t(F::a) * F::a * ko_count * ci_count);
+  float* u = scratch(size_t(F::a) * F::a * ko_count * ci_count, 3);
   const int64_t estride = int64_t(ko_count) * ci_count;
 #pragma omp parallel for schedule(static)
   for (int ko = 0; ko < ko_count; ++ko)
@@ -214,7 +217,7 @@ std::vector<float> transform_filters(const float* w, int k, int c, bool flip) {
       filter_transform<F>(g, ut);
       for (int e = 0; e < F::a * F::a; ++e)
         std::copy(ut[e / F::a][e % F::a], ut[e / F::a][e % F::a] + lanes,
-                  u.data() + e * estride + int64_t(ko) * ci_count + ci0);
+                  u + e * estride + int64_t(ko) * ci_count + ci0);
     }
   return u;
 }
@@ -222,7 +225,7 @@ std::vector<float> transform_filters(const float* w, int k, int c, bool flip) {
 // y = conv(x, the filters whose transforms are u) + b, for a 3x3 stride-1 shape s (whose
 // padding may be negative: the backward-input conv with padding > 2 crops instead).
 template <class F>
-void forward_transformed(const Conv2dShape& s, const float* x, const std::vector<float>& u, const float* bias,
+void forward_transformed(const Conv2dShape& s, const float* x, const float* u, const float* bias,
                          float* y) {
   constexpr int E = F::a * F::a;
   const Tiling tl = make_tiling(s, F::m);
@@ -236,7 +239,7 @@ void forward_transformed(const Conv2dShape& s, const float* x, const std::vector
     transform_input_block<F>(s, tl, x, first, nb, v);
     // The a*a independent products, one per tile element: M[e] (k x nb) = U[e] (k x c) V[e] (c x nb).
     for (int e = 0; e < E; ++e)
-      gemm_cpu(false, false, s.k, nb, s.c, 1.0f, u.data() + int64_t(e) * s.k * s.c, s.c,
+      gemm_cpu(false, false, s.k, nb, s.c, 1.0f, u + int64_t(e) * s.k * s.c, s.c,
                v + int64_t(e) * s.c * nb, nb, 0.0f, mo + int64_t(e) * s.k * nb, nb);
     for (int b0 = 0; b0 < nb; b0 += L) {
       const int lanes = std::min(L, nb - b0);
@@ -280,7 +283,8 @@ void backward_weight(const Conv2dShape& s, const float* x, const float* dy, floa
   const Tiling tl = make_tiling(s, F::m);
   const int oh = s.out_h(), ow = s.out_w();
   const int64_t ssize = int64_t(E) * s.k * s.c;
-  std::vector<float> sum(size_t(ssize), 0.0f);
+  float* sum = scratch(size_t(ssize), 4);
+  std::fill(sum, sum + ssize, 0.0f);
 #pragma omp parallel
   {
     float* s_local = scratch(size_t(ssize), 2);
@@ -321,7 +325,7 @@ void backward_weight(const Conv2dShape& s, const float* x, const float* dy, floa
 #pragma omp for ordered schedule(static, 1)
     for (int t = 0; t < threads; ++t) {
 #pragma omp ordered
-      for (int64_t i = 0; i < ssize; ++i) sum[size_t(i)] += s_local[i];
+      for (int64_t i = 0; i < ssize; ++i) sum[i] += s_local[i];
     }
   }
   const int64_t kc = int64_t(s.k) * s.c;
@@ -330,7 +334,7 @@ void backward_weight(const Conv2dShape& s, const float* x, const float* dy, floa
     const int lanes = int(std::min<int64_t>(L, kc - f0));
     float st[F::a][F::a][L], g[3][3][L];
     for (int e = 0; e < E; ++e)
-      for (int l = 0; l < L; ++l) st[e / F::a][e % F::a][l] = l < lanes ? sum[size_t(e * kc + f0 + l)] : 0.0f;
+      for (int l = 0; l < L; ++l) st[e / F::a][e % F::a][l] = l < lanes ? sum[e * kc + f0 + l] : 0.0f;
     filter_gradient_transform<F>(st, g);
     for (int l = 0; l < lanes; ++l)
       for (int i = 0; i < 9; ++i) dw[(f0 + l) * 9 + i] = g[i / 3][i % 3][l];
