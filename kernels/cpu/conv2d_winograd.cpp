@@ -152,8 +152,8 @@ Tiling make_tiling(const Conv2dShape& s, int m) {
   return t;
 }
 
-// The first pixel of tile t, in the plane of its image n: (row0, col0) = (ty*m - pad_h,
-// tx*m - pad_w) for the input, (ty*m, tx*m) for the output.
+// Tile t: its image n and its place (ty, tx). Its first output pixel is (ty*m, tx*m), its
+// first input pixel (ty*m - pad_h, tx*m - pad_w).
 struct TilePos {
   int n, ty, tx;
 };
@@ -163,7 +163,6 @@ TilePos tile_at(const Tiling& tl, int64_t t) {
 
 // The positions of the (up to L) tiles first..first+lanes-1; missing lanes repeat the last
 // tile, whose results are then not stored.
-template <class F>
 void lane_tiles(const Tiling& tl, int64_t first, int lanes, TilePos pos[L]) {
   for (int l = 0; l < L; ++l) pos[l] = tile_at(tl, first + std::min(l, lanes - 1));
 }
@@ -177,7 +176,7 @@ void transform_input_block(const Conv2dShape& s, const Tiling& tl, const float* 
   for (int b0 = 0; b0 < nb; b0 += L) {
     const int lanes = std::min(L, nb - b0);
     TilePos pos[L];
-    lane_tiles<F>(tl, first + b0, lanes, pos);
+    lane_tiles(tl, first + b0, lanes, pos);
     for (int c = 0; c < s.c; ++c) {
       float d[F::a][F::a][L], vt[F::a][F::a][L];
       for (int l = 0; l < L; ++l) {
@@ -244,7 +243,7 @@ void forward_transformed(const Conv2dShape& s, const float* x, const float* u, c
     for (int b0 = 0; b0 < nb; b0 += L) {
       const int lanes = std::min(L, nb - b0);
       TilePos pos[L];
-      lane_tiles<F>(tl, first + b0, lanes, pos);
+      lane_tiles(tl, first + b0, lanes, pos);
       for (int k = 0; k < s.k; ++k) {
         float mt[F::a][F::a][L], yt[F::m][F::m][L];
         for (int e = 0; e < E; ++e) std::copy_n(mo + (int64_t(e) * s.k + k) * nb + b0, L, mt[e / F::a][e % F::a]);
@@ -299,7 +298,7 @@ void backward_weight(const Conv2dShape& s, const float* x, const float* dy, floa
       for (int b0 = 0; b0 < nb; b0 += L) {
         const int lanes = std::min(L, nb - b0);
         TilePos pos[L];
-        lane_tiles<F>(tl, first + b0, lanes, pos);
+        lane_tiles(tl, first + b0, lanes, pos);
         for (int k = 0; k < s.k; ++k) {
           float dt[F::m][F::m][L], zt[F::a][F::a][L];
           for (int l = 0; l < L; ++l) {
