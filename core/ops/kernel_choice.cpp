@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/ops.hpp"
+#include "core/threads.hpp"
 #include "kernels/cpu/kernels_cpu.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
 
@@ -17,8 +18,9 @@ CpuKernels g_cpu_kernels = CpuKernels::Fast;
 CudaKernels g_cuda_kernels = CudaKernels::Ours;
 ConvAlgorithm g_conv_algorithm = ConvAlgorithm::Im2col;
 
-// Auto's picks, per layer shape (n, c, h, w, k, pad_h, pad_w) of a 3x3 stride-1 conv.
-using ShapeKey = std::array<int, 7>;
+// Auto's picks, per layer shape (n, c, h, w, k, pad_h, pad_w) of a 3x3 stride-1 conv and
+// thread count (set_num_threads may change which is fastest).
+using ShapeKey = std::array<int, 8>;
 std::mutex g_picks_mutex;
 std::map<ShapeKey, ConvAlgorithm> g_picks;
 
@@ -84,7 +86,7 @@ ConvAlgorithm conv_algorithm_for(const Shape& x, const Shape& weight, Size2 stri
   if (!conv2d_winograd_eligible(s) || s.out_h() < 1 || s.out_w() < 1) return ConvAlgorithm::Im2col;
   std::lock_guard<std::mutex> lock(g_picks_mutex);
   if (g_conv_algorithm != ConvAlgorithm::Auto) return g_conv_algorithm;
-  const ShapeKey key{s.n, s.c, s.h, s.w, s.k, s.pad_h, s.pad_w};
+  const ShapeKey key{s.n, s.c, s.h, s.w, s.k, s.pad_h, s.pad_w, num_threads()};
   auto it = g_picks.find(key);
   if (it == g_picks.end()) it = g_picks.emplace(key, time_algorithms(s)).first;
   return it->second;
