@@ -31,6 +31,20 @@ struct Size2 {
   bool operator==(const Size2& o) const { return h == o.h && w == o.w; }
 };
 
+// Which algorithm a CPU conv2d runs with the fast kernels (docs/winograd.md): im2col + GEMM, or
+// Winograd F(2x2,3x3) / F(4x4,3x3), which only 3x3 kernels with stride 1 can use (others run
+// im2col whatever is set). Auto times each eligible algorithm once, the first time a layer
+// shape is seen, and keeps the fastest for that shape, as torch's cudnn.benchmark does; it is
+// not the default (Im2col is), because a pick by timing can differ run to run and Winograd
+// rounds differently. The backward runs the algorithm its forward ran. Setting any value
+// forgets Auto's picks.
+enum class ConvAlgorithm { Auto, Im2col, Winograd2, Winograd4 };
+void set_conv_algorithm(ConvAlgorithm a);
+ConvAlgorithm conv_algorithm();
+// What a CPU conv2d of x (N,C,H,W) and weight (K,C,R,S) with this stride and padding runs now
+// (never Auto: Auto's pick, timed here if the shape is new).
+ConvAlgorithm conv_algorithm_for(const Shape& x, const Shape& weight, Size2 stride, Size2 padding);
+
 // x (N,C,H,W), weight (K,C,R,S), bias (K) or undefined -> (N,K,OH,OW) with
 // OH = (H + 2*padding.h - R) / stride.h + 1 (and the same with w, S for OW).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride = 1,

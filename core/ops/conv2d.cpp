@@ -1,5 +1,5 @@
 // conv2d op: checks, device dispatch, backward. Kernels: kernels/cpu/conv2d.cpp,
-// kernels/cuda/conv2d.cu. Note: docs/convolution.md.
+// kernels/cpu/conv2d_winograd.cpp, kernels/cuda/conv2d.cu. Note: docs/convolution.md.
 #include "core/autograd.hpp"
 #include "core/ops.hpp"
 #include "core/ops/op_checks.hpp"
@@ -33,15 +33,22 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   Tensor y = Tensor::empty({s.n, s.k, s.out_h(), s.out_w()}, x.device());
   const float* b = bias.defined() ? bias.data() : nullptr;
   const bool vendor = cuda_kernels() == CudaKernels::Vendor;  // backward uses the same backend as this forward
+  // The CPU's fast kernels: im2col or Winograd (docs/winograd.md); the backward uses this pick too.
+  const bool on_cpu_fast = !x.device().is_cuda() && cpu_kernels() == CpuKernels::Fast;
+  const ConvAlgorithm algo = on_cpu_fast ? conv_algorithm_for(x.shape(), weight.shape(), stride, padding)
+                                         : ConvAlgorithm::Im2col;
+  const int tile = algo == ConvAlgorithm::Winograd2 ? 2 : algo == ConvAlgorithm::Winograd4 ? 4 : 0;
   if (x.device().is_cuda())
     (vendor ? conv2d_forward_cudnn : conv2d_forward_cuda)(s, x.data(), weight.data(), b, y.data());
   else if (cpu_kernels() == CpuKernels::Reference)
     conv2d_forward_reference_cpu(s, x.data(), weight.data(), b, y.data());
+  else if (tile)
+    conv2d_forward_winograd_cpu(tile, s, x.data(), weight.data(), b, y.data());
   else
     conv2d_forward_cpu(s, x.data(), weight.data(), b, y.data());
 
   // The backward reads x and the weight: raise if either is changed in place before it runs.
-  return record(y, who, {x, weight, bias}, [s, x, weight, bias, vendor, who, saved_x = SavedTensor(x),
+  return record(y, who, {x, weight, bias}, [s, x, weight, bias, vendor, tile, who, saved_x = SavedTensor(x),
                                             saved_w = SavedTensor(weight)](const Tensor& dy) {
     saved_x.get(who);
     saved_w.get(who);
@@ -52,6 +59,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
         (vendor ? conv2d_backward_input_cudnn : conv2d_backward_input_cuda)(s, dy.data(), weight.data(), dx.data());
       else if (cpu_kernels() == CpuKernels::Reference)
         conv2d_backward_input_reference_cpu(s, dy.data(), weight.data(), dx.data());
+      else if (tile)
+        conv2d_backward_input_winograd_cpu(tile, s, dy.data(), weight.data(), dx.data());
       else
         conv2d_backward_input_cpu(s, dy.data(), weight.data(), dx.data());
       accumulate_grad(x, dx);
@@ -65,6 +74,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
         (vendor ? conv2d_backward_weight_cudnn : conv2d_backward_weight_cuda)(s, x.data(), dy.data(), dw.data(), dbp);
       else if (cpu_kernels() == CpuKernels::Reference)
         conv2d_backward_weight_reference_cpu(s, x.data(), dy.data(), dw.data(), dbp);
+      else if (tile)
+        conv2d_backward_weight_winograd_cpu(tile, s, x.data(), dy.data(), dw.data(), dbp);
       else
         conv2d_backward_weight_cpu(s, x.data(), dy.data(), dw.data(), dbp);
       accumulate_grad(weight, dw);

@@ -26,6 +26,17 @@ void conv2d_backward_input_cpu(const Conv2dShape& s, const float* dy, const floa
 void conv2d_backward_weight_cpu(const Conv2dShape& s, const float* x, const float* dy, float* dw,
                                 float* db);
 
+// ---- conv2d by Winograd (kernels/cpu/conv2d_winograd.cpp, docs/winograd.md) ----
+// F(tile x tile, 3x3) with tile 2 or 4 (else ArgumentError): 3x3 kernels with stride 1 and any
+// padding (conv2d_winograd_eligible; others raise ArgumentError). Same arguments as above.
+bool conv2d_winograd_eligible(const Conv2dShape& s);
+void conv2d_forward_winograd_cpu(int tile, const Conv2dShape& s, const float* x, const float* w,
+                                 const float* b, float* y);
+void conv2d_backward_input_winograd_cpu(int tile, const Conv2dShape& s, const float* dy,
+                                        const float* w, float* dx);
+void conv2d_backward_weight_winograd_cpu(int tile, const Conv2dShape& s, const float* x,
+                                         const float* dy, float* dw, float* db);
+
 // ---- linear (kernels/cpu/linear.cpp) ----
 void linear_forward_reference_cpu(const LinearShape& s, const float* x, const float* w,
                                   const float* b, float* y);
