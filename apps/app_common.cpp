@@ -29,6 +29,16 @@ Device choose_device(const std::string& name) {
   throw ArgumentError("--device must be auto, cpu or cuda, got '" + name + "'");
 }
 
+const std::vector<std::string> kConvAlgorithmNames{"im2col", "winograd2", "winograd4", "auto"};
+
+ConvAlgorithm parse_conv_algorithm(const std::string& name) {
+  if (name == "im2col") return ConvAlgorithm::Im2col;
+  if (name == "winograd2") return ConvAlgorithm::Winograd2;
+  if (name == "winograd4") return ConvAlgorithm::Winograd4;
+  if (name == "auto") return ConvAlgorithm::Auto;
+  throw ArgumentError("--conv must be im2col, winograd2, winograd4 or auto, got '" + name + "'");
+}
+
 void check_finite_weights(const Module& model, const std::string& file) {
   const auto params = model.named_parameters();
   std::vector<Tensor> tensors;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/device.hpp"
+#include "core/ops.hpp"
 #include "datasets/transforms.hpp"
 #include "layers/checkpoint.hpp"
 #include "layers/checkpoint_metadata.hpp"
@@ -13,6 +14,10 @@ namespace dlcraft {
 // "auto" -> the GPU when this build has CUDA and one is visible, else the CPU (and says so on
 // stderr); "cuda" without one is a DeviceError; "cpu" is the CPU.
 Device choose_device(const std::string& name);
+// --conv: im2col, winograd2 (F(2x2,3x3)), winograd4 (F(4x4,3x3)) or auto (per layer shape, the
+// fastest of the three on its first forward) for the CPU's 3x3 stride-1 convs (docs/winograd.md).
+ConvAlgorithm parse_conv_algorithm(const std::string& name);
+extern const std::vector<std::string> kConvAlgorithmNames;
 
 // "dlcraft 0.1.0 (CPU only)" or "dlcraft 0.1.0 (CUDA 13.0, ...)".
 std::string version_text();

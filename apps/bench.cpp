@@ -321,13 +321,18 @@ int main(int argc, char** argv) {
   app.add_option("--model-batch-sizes", model_batches, "batch sizes for --model")->delimiter(',')->check(CLI::Range(1, 4096))->capture_default_str();
   app.add_option("--image-size", image_size, "image side for --model")->check(CLI::Range(32, 1024))->capture_default_str();
   app.add_flag("--model-only", model_only, "only the --model table");
+  std::string conv = "im2col";
+  app.add_option("--conv", conv, "CPU algorithm of the 3x3 convs: im2col, winograd2, winograd4 or auto (docs/winograd.md)")
+      ->check(CLI::IsMember(kConvAlgorithmNames))->capture_default_str();
   std::string json_path;
   app.add_option("--json", json_path, "also write the training and per-op figures, and the peak RSS, to this JSON file");
   CLI11_PARSE(app, argc, argv);
   try {
     set_num_threads(threads);
+    set_conv_algorithm(parse_conv_algorithm(conv));
     const Device device = choose_device(device_name);
-    std::printf("%s, device %s, %d threads\n", version_text().c_str(), device.str().c_str(), threads);
+    std::printf("%s, device %s, %d threads, conv %s\n", version_text().c_str(), device.str().c_str(), threads,
+                conv.c_str());
     if (!model_name.empty()) bench_model_inference(model_name, device, model_batches, image_size, warmup, repeats);
     if (model_only) return 0;
     if (tensor_ops || tensor_ops_only) bench_tensor_ops(device, warmup, repeats);
@@ -346,7 +351,7 @@ int main(int argc, char** argv) {
     std::printf("\npeak RSS: %.1f MB\n", peak_rss_mb());
     if (!json_path.empty()) {
       const nlohmann::json out{{"program", "dlcraft"}, {"version", version_text()}, {"device", device.str()},
-                               {"threads", threads}, {"warmup", warmup}, {"repeats", repeats},
+                               {"threads", threads}, {"conv", conv}, {"warmup", warmup}, {"repeats", repeats},
                                {"train", report.train}, {"ops", report.ops}, {"peak_rss_mb", peak_rss_mb()}};
       write_file_atomic(json_path, [&](std::ostream& os) { os << out.dump(1) << "\n"; });
     }

@@ -9,6 +9,7 @@ is faster). Nothing passes or fails; without torch it prints dlcraft's figures a
 
 usage: scripts/bench_cpu_vs_torch.py [--bench build/apps/bench] [--threads 2]
                                      [--batch-sizes 1,32,128] [--warmup 2] [--repeats 10]
+                                     [--conv im2col|winograd2|winograd4|auto]
        (PyTorch: a venv with torch, e.g. /work/venv-torch/bin/python scripts/bench_cpu_vs_torch.py)
 """
 import argparse, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
@@ -126,6 +127,8 @@ def main():
     p.add_argument("--batch-sizes", default="1,32,128")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--conv", default="im2col", choices=["im2col", "winograd2", "winograd4", "auto"],
+                   help="dlcraft's CPU algorithm for the 3x3 convs (docs/winograd.md)")
     p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     try:
@@ -145,7 +148,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "dlcraft.json")
         r = subprocess.run([args.bench, "--device", "cpu", "--batch-sizes", ",".join(map(str, args.batch_sizes)),
-                            "--json", path] + common, capture_output=True, text=True)
+                            "--conv", args.conv, "--json", path] + common, capture_output=True, text=True)
         if r.returncode != 0:
             sys.exit("bench_cpu_vs_torch: bench failed (exit %d):\n%s" % (r.returncode, r.stderr))
         with open(path) as f:
@@ -160,8 +163,8 @@ def main():
         reason = "torch is not importable" if "No module named 'torch'" in r.stderr else r.stderr.strip()[-300:]
         print("PyTorch: not run (%s)" % reason)
 
-    print("CPU: %s, %d threads; %s vs %s; median of %d after %d warm-up" % (
-        cpu_model(), args.threads, ours["version"], "PyTorch " + theirs["version"] if theirs else "-",
+    print("CPU: %s, %d threads; %s (conv %s) vs %s; median of %d after %d warm-up" % (
+        cpu_model(), args.threads, ours["version"], args.conv, "PyTorch " + theirs["version"] if theirs else "-",
         args.repeats, args.warmup))
     print("\ntraining step (forward, cross-entropy, backward, Adam), images/s:")
     print("%6s %12s %12s %8s %16s" % ("batch", "dlcraft", "PyTorch", "ratio", "dlcraft allocs"))
