@@ -227,7 +227,7 @@ GradientBucketer::GradientBucketer(std::vector<std::pair<std::string, Tensor>> p
   s.reset();
   s.cuda = !s.params.empty() && s.params.front().second.device().is_cuda();
   s.active = even_alone || world_size() > 1;
-  s.overlap = s.active && s.cuda && built_with_nccl();
+  s.overlap = s.active && s.cuda && nccl_enabled();
   const Device device = s.cuda ? s.params.front().second.device() : Device::cpu();
   for (int64_t n : s.bucket_numel) s.flat.push_back(Tensor::empty({n}, device));
   if (s.overlap) {

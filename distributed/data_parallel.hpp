@@ -49,7 +49,8 @@ constexpr int64_t kDefaultBucketBytes = int64_t(25) << 20;
 // stream at once, while backward goes on on the main stream. Buckets start in order 0, 1, ...
 // on every rank (NCCL's collectives must pair up). all_reduce_mean() then starts what backward
 // did not (parameters it did not reach), makes the main stream wait for the comm stream, and
-// copies the averages into the grads. Without NCCL the buckets go through host memory.
+// copies the averages into the grads. Without NCCL (or with DLCRAFT_NO_NCCL=1) the buckets go
+// through host memory, one after the other in all_reduce_mean().
 class GradientBucketer {
  public:
   // ArgumentError for bucket_bytes < 1, a parameter that is not float32, or a mix of CPU and
@@ -70,8 +71,8 @@ class GradientBucketer {
   // Bucket b's parameters, as indices into the constructor's list (in the order reduced).
   const std::vector<std::vector<size_t>>& buckets() const;
   int64_t num_buckets() const { return int64_t(buckets().size()); }
-  // Whether the buckets are reduced during backward (CUDA parameters, NCCL, more than one
-  // process or even_alone).
+  // Whether the buckets are reduced during backward (CUDA parameters, nccl_enabled(), more than
+  // one process or even_alone).
   bool overlaps() const;
   // Buckets whose all-reduce backward has started since the last all_reduce_mean() (tests).
   int64_t buckets_started_in_backward() const;

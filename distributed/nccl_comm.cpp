@@ -2,6 +2,8 @@
 // this file, compiled with DLCRAFT_WITH_NCCL (cmake/nccl.cmake); without it the functions throw.
 #include "distributed/nccl_comm.hpp"
 
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "distributed/process_group.hpp"
@@ -9,8 +11,6 @@
 #ifdef DLCRAFT_WITH_NCCL
 #include <cuda_runtime.h>
 #include <nccl.h>
-
-#include <cstring>
 #endif
 
 namespace dlcraft {
@@ -105,6 +105,14 @@ bool built_with_nccl() {
 #else
   return false;
 #endif
+}
+
+bool nccl_enabled() {
+  static const bool enabled = [] {
+    const char* off = std::getenv("DLCRAFT_NO_NCCL");
+    return built_with_nccl() && !(off && *off && std::strcmp(off, "0") != 0);
+  }();
+  return enabled;
 }
 
 std::string nccl_version() {

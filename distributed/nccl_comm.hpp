@@ -19,6 +19,10 @@ namespace distributed {
 // True when the library was built with NCCL (the real one, or the emulated one in the
 // DLCRAFT_CUDA=EMU build). Without it, every function below throws DistributedError.
 bool built_with_nccl();
+// Whether CUDA tensors go over NCCL: built_with_nccl(), unless the environment has
+// DLCRAFT_NO_NCCL=1, which sends them through host memory over MPI instead (the path of a build
+// without NCCL; a way round a NCCL problem, and how CI tests that path). Read once.
+bool nccl_enabled();
 // "NCCL 2.28.9" (the library's version at run time), or "no NCCL".
 std::string nccl_version();
 

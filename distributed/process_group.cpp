@@ -190,7 +190,7 @@ void all_reduce_sum(Tensor& t) {
   check_tensor(t, "all_reduce", true);
   if (world_size() == 1) return;
   if (t.device().is_cuda()) {
-    if (built_with_nccl())
+    if (nccl_enabled())
       nccl_all_reduce(t, NcclOp::kSum);
     else
       through_host(t, [](Tensor& h) { all_reduce_sum(h); });
@@ -211,7 +211,7 @@ void all_reduce_mean(Tensor& t) {
   check_tensor(t, "all_reduce", true);
   if (world_size() == 1) return;
   if (t.device().is_cuda()) {
-    if (built_with_nccl())
+    if (nccl_enabled())
       nccl_all_reduce(t, NcclOp::kAvg);
     else
       through_host(t, [](Tensor& h) { all_reduce_mean(h); });
@@ -249,7 +249,7 @@ void broadcast(Tensor& t, int root) {
     throw ArgumentError(rank_name() + ": broadcast: root " + std::to_string(root) + " is not a rank");
   if (world_size() == 1) return;
   if (t.device().is_cuda()) {
-    if (built_with_nccl())
+    if (nccl_enabled())
       nccl_broadcast(t, root);
     else
       through_host(t, [root](Tensor& h) { broadcast(h, root); });

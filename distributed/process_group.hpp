@@ -5,7 +5,7 @@
 //
 // The tensor's device picks the backend:
 //   CPU tensors   MPI (Open MPI, when the build found it: built_with_mpi())
-//   CUDA tensors  NCCL on the GPU when the build has it (built_with_nccl(),
+//   CUDA tensors  NCCL on the GPU when the build has it (nccl_enabled(),
 //                 distributed/nccl_comm.hpp); otherwise through host memory over MPI (copy
 //                 down, reduce, copy up), so a CUDA build without NCCL still trains on N ranks.
 // Without MPI everything works for one process, and init() refuses a launch of more with a
