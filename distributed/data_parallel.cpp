@@ -42,7 +42,9 @@ std::string first_difference(const std::string& mine, const std::string& theirs)
   }
 }
 
-// Broadcasts t in place; a tensor on a GPU goes through a host copy.
+// Broadcasts t in place; a tensor on a GPU goes through a host copy, also with NCCL: the ranks
+// that receive broadcast_optimizer_state's tensors make them in host memory, and all ranks must
+// take the same backend (once per run, so the copy costs little).
 void broadcast_any_device(Tensor& t, int root) {
   if (t.device().is_cpu()) {
     broadcast(t, root);

@@ -33,6 +33,8 @@ enum class NcclOp { kSum, kAvg };  // avg: the sum divided by the number of rank
 // kernels do). `t`: a defined float32 CUDA tensor (ArgumentError, DeviceError,
 // DTypeError otherwise); the same number of elements on every rank. Errors of NCCL:
 // DistributedError "rank R of N: ncclAllReduce: <ncclGetErrorString>".
+// On kComm, call comm_waits_for_main() first when `t` was just written by a kernel, and
+// main_waits_for_comm() before the main stream reads the result.
 void nccl_all_reduce(Tensor& t, NcclOp op, CudaStream stream = CudaStream::kMain);
 // Root's tensor into every rank's (any dtype: bytes), in place, queued on `stream`.
 void nccl_broadcast(Tensor& t, int root, CudaStream stream = CudaStream::kMain);

@@ -8,6 +8,8 @@
 //   CUDA tensors  NCCL on the GPU when the build has it (nccl_enabled(),
 //                 distributed/nccl_comm.hpp); otherwise through host memory over MPI (copy
 //                 down, reduce, copy up), so a CUDA build without NCCL still trains on N ranks.
+// Every rank must pass its tensor on the same kind of device (one rank on NCCL and another on
+// MPI would wait for each other forever).
 // Without MPI everything works for one process, and init() refuses a launch of more with a
 // DistributedError that says so (NCCL needs MPI too, to hand its id to the other ranks).
 #pragma once
