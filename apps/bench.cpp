@@ -4,8 +4,13 @@
 // forward/backward times of each op at the model's layer shapes. --tensor-ops adds the tensor
 // library's element-wise and reduction kernels against memory bandwidth; --kernel-steps the
 // teaching kernels' versions side by side (docs/kernel_steps.md). Timings are medians over
-// --repeats runs after --warmup runs; nothing here passes or fails.
+// --repeats runs after --warmup runs; nothing here passes or fails. The training table adds the
+// allocations per step in the steady state; the peak RSS comes last; --json writes it all for
+// scripts/bench_cpu_vs_torch.py (beside PyTorch).
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,8 +21,10 @@
 
 #include "apps/app_common.hpp"
 #include "train/training.hpp"
+#include "core/allocator.hpp"
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/file_io.hpp"
 #include "core/ops.hpp"
 #include "core/random.hpp"
 #include "core/threads.hpp"
@@ -44,7 +51,13 @@ double median_ms(int warmup, int repeats, const std::function<void()>& fn, Devic
   return t[t.size() / 2];
 }
 
-void bench_training(Device device, int batch, int warmup, int repeats) {
+// What --json writes (scripts/bench_cpu_vs_torch.py reads it beside PyTorch's figures).
+struct Report {
+  nlohmann::json train = nlohmann::json::array();
+  nlohmann::json ops = nlohmann::json::object();  // batch -> [{name, shape, fwd_ms, bwd_ms}]
+};
+
+void bench_training(Device device, int batch, int warmup, int repeats, Report& report) {
   manual_seed(0);
   CNN model;
   model.to(device);
@@ -53,8 +66,29 @@ void bench_training(Device device, int batch, int warmup, int repeats) {
   Tensor x = Tensor::normal({batch, 3, 32, 32}, gen, device);
   std::vector<int32_t> labels(batch);
   for (int i = 0; i < batch; ++i) labels[i] = i % 10;
-  double ms = median_ms(warmup, repeats, [&] { train_step(model, opt, x, labels); }, device);
-  std::printf("%-10s %6d %12.2f %12.1f\n", "train_step", batch, ms, batch / (ms / 1000.0));
+  // Allocations per step in the steady state (after the warm-up): blocks from the system
+  // (malloc/cudaMalloc: should be 0 once the cache holds a step's shapes) and from the cache.
+  AllocatorStats before;
+  int timed = 0;
+  double ms = median_ms(warmup, repeats, [&] {
+    if (timed++ == warmup) before = allocator_stats(device);
+    train_step(model, opt, x, labels);
+  }, device);
+  const AllocatorStats after = allocator_stats(device);
+  const double steps = double(std::max(1, timed - warmup));
+  const double system_allocs = double(after.system_allocs - before.system_allocs) / steps;
+  const double cached_allocs = double(after.cached_allocs - before.cached_allocs) / steps;
+  std::printf("%-10s %6d %12.2f %12.1f %14.1f %14.1f\n", "train_step", batch, ms, batch / (ms / 1000.0),
+              system_allocs, cached_allocs);
+  report.train.push_back({{"batch", batch}, {"ms", ms}, {"images_per_second", batch / (ms / 1000.0)},
+                          {"system_allocs_per_step", system_allocs}, {"cached_allocs_per_step", cached_allocs}});
+}
+
+// The process's peak resident memory so far (Linux: ru_maxrss is in KiB).
+double peak_rss_mb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;
 }
 
 struct ConvCase { const char* name; int c, k, hw; };
@@ -78,7 +112,11 @@ void bench_model_inference(const std::string& name, Device device, const std::ve
   }
 }
 
-void bench_ops(Device device, int batch, int warmup, int repeats, const char* backend) {
+void bench_ops(Device device, int batch, int warmup, int repeats, const char* backend, Report& report) {
+  nlohmann::json& rows = report.ops[std::to_string(batch)] = nlohmann::json::array();
+  auto row = [&](const char* name, const char* shape, double fwd, double bwd) {
+    rows.push_back({{"name", name}, {"shape", shape}, {"fwd_ms", fwd}, {"bwd_ms", bwd}});
+  };
   Generator gen(2);
   std::printf("\nper-op times at batch %d (%s, %s kernels), median of %d:\n", batch, device.str().c_str(),
               backend, repeats);
@@ -97,6 +135,7 @@ void bench_ops(Device device, int batch, int warmup, int repeats, const char* ba
     char shape[64];
     std::snprintf(shape, sizeof shape, "%dx%dx%d -> %d", c.c, c.hw, c.hw, c.k);
     std::printf("%-16s %-22s %10.3f %10.3f %10.1f\n", c.name, shape, fwd, fb - fwd, flops / (fb * 1e6));
+    row(c.name, shape, fwd, fb - fwd);
   }
   const int fcs[][2] = {{4096, 2048}, {2048, 256}, {256, 10}};
   for (int i = 0; i < 3; ++i) {
@@ -111,6 +150,7 @@ void bench_ops(Device device, int batch, int warmup, int repeats, const char* ba
     std::snprintf(name, sizeof name, "fc%d", i + 1);
     std::snprintf(shape, sizeof shape, "%d -> %d", fcs[i][0], fcs[i][1]);
     std::printf("%-16s %-22s %10.3f %10.3f %10.1f\n", name, shape, fwd, fb - fwd, flops / (fb * 1e6));
+    row(name, shape, fwd, fb - fwd);
   }
   {
     Tensor x = Tensor::normal({batch, 32, 32, 32}, gen, device).requires_grad_();
@@ -119,14 +159,17 @@ void bench_ops(Device device, int batch, int warmup, int repeats, const char* ba
     double pf = median_ms(warmup, repeats, [&] { NoGradGuard g; max_pool2d(x, 2, 2); }, device);
     double pb = median_ms(warmup, repeats, [&] { max_pool2d(x, 2, 2).backward(gy); }, device);
     std::printf("%-16s %-22s %10.3f %10.3f %10s\n", "block1.pool", "32x32x32 -> 16x16", pf, pb - pf, "-");
+    row("block1.pool", "32x32x32 -> 16x16", pf, pb - pf);
     double rf = median_ms(warmup, repeats, [&] { NoGradGuard g; relu(x); }, device);
     double rb = median_ms(warmup, repeats, [&] { relu(x).backward(gr); }, device);
     std::printf("%-16s %-22s %10.3f %10.3f %10s\n", "relu", "32x32x32", rf, rb - rf, "-");
+    row("relu", "32x32x32", rf, rb - rf);
     Tensor z = Tensor::normal({batch, 10}, gen, device).requires_grad_();
     std::vector<int32_t> labels(batch, 3);
     double cf = median_ms(warmup, repeats, [&] { NoGradGuard g; cross_entropy(z, labels); }, device);
     double cb = median_ms(warmup, repeats, [&] { cross_entropy(z, labels).backward(); }, device);
     std::printf("%-16s %-22s %10.3f %10.3f %10s\n", "cross_entropy", "10 classes", cf, cb - cf, "-");
+    row("cross_entropy", "10 classes", cf, cb - cf);
   }
 }
 
@@ -278,6 +321,8 @@ int main(int argc, char** argv) {
   app.add_option("--model-batch-sizes", model_batches, "batch sizes for --model")->delimiter(',')->check(CLI::Range(1, 4096))->capture_default_str();
   app.add_option("--image-size", image_size, "image side for --model")->check(CLI::Range(32, 1024))->capture_default_str();
   app.add_flag("--model-only", model_only, "only the --model table");
+  std::string json_path;
+  app.add_option("--json", json_path, "also write the training and per-op figures, and the peak RSS, to this JSON file");
   CLI11_PARSE(app, argc, argv);
   try {
     set_num_threads(threads);
@@ -289,12 +334,21 @@ int main(int argc, char** argv) {
     if (tensor_ops_only) return 0;
     std::vector<std::string> backends{"ours"};
     if (device.is_cuda() && kernels != "ours") backends = kernels == "both" ? std::vector<std::string>{"ours", "cudnn"} : std::vector<std::string>{"cudnn"};
+    Report report;
     for (const std::string& backend : backends) {
       set_cuda_kernels(backend == "cudnn" ? CudaKernels::Vendor : CudaKernels::Ours);
-      std::printf("\ntraining step, %s kernels:\n%-10s %6s %12s %12s\n", backend.c_str(), "what", "batch", "ms/step", "images/s");
-      for (int b : batches) bench_training(device, b, warmup, repeats);
+      std::printf("\ntraining step, %s kernels:\n%-10s %6s %12s %12s %14s %14s\n", backend.c_str(), "what", "batch",
+                  "ms/step", "images/s", "sys allocs/st", "cache allocs/st");
+      for (int b : batches) bench_training(device, b, warmup, repeats, report);
       if (!no_ops)
-        for (int b : batches) bench_ops(device, b, warmup, repeats, backend.c_str());
+        for (int b : batches) bench_ops(device, b, warmup, repeats, backend.c_str(), report);
+    }
+    std::printf("\npeak RSS: %.1f MB\n", peak_rss_mb());
+    if (!json_path.empty()) {
+      const nlohmann::json out{{"program", "dlcraft"}, {"version", version_text()}, {"device", device.str()},
+                               {"threads", threads}, {"warmup", warmup}, {"repeats", repeats},
+                               {"train", report.train}, {"ops", report.ops}, {"peak_rss_mb", peak_rss_mb()}};
+      write_file_atomic(json_path, [&](std::ostream& os) { os << out.dump(1) << "\n"; });
     }
     set_cuda_kernels(CudaKernels::Ours);
     if (device.is_cuda()) bench_gemm(warmup, repeats);

@@ -1,6 +1,8 @@
 // train_cifar: trains the notes' CNN on CIFAR-10 and reports test accuracy.
 //   train_cifar --data DIR --epochs 100 --lr 1e-4
 // Data: the official binary batches or an image-folder tree (see datasets/cifar10.hpp).
+// Data-parallel on N processes: mpirun -np N train_cifar ... (docs/distributed.md): each
+// process trains on its shard with --batch-size images per step; rank 0 prints and saves.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <climits>
@@ -22,6 +24,8 @@
 #include "core/threads.hpp"
 #include "datasets/cifar10.hpp"
 #include "datasets/gpu_loader.hpp"
+#include "distributed/local_resources.hpp"
+#include "distributed/process_group.hpp"
 #include "layers/checkpoint.hpp"
 #include "layers/cnn.hpp"
 #include "train/callbacks.hpp"
@@ -44,7 +48,7 @@ struct Flags {
   int batch_size = 32;
   std::string device = "auto";
   uint64_t seed = 0;
-  int threads = std::max(1u, std::thread::hardware_concurrency());
+  int threads = 0;  // 0: the machine's cores, shared among the job's processes on it
   int64_t limit_train = 0, limit_test = 0;
   std::string save, resume, metrics;
   std::string optimizer = "adam";
@@ -83,7 +87,16 @@ void check_output_dir(const std::string& path, const char* flag) {
     throw IOError(std::string(flag) + " " + path + ": directory " + dir.string() + " does not exist");
 }
 
-int run(const Flags& f) {
+int run(const Flags& flags) {
+  Flags f = flags;
+  // Data parallelism: join the job first (one process without a launcher). Only rank 0
+  // prints; the others' errors still reach stderr, naming their rank.
+  distributed::init();
+  const int world = distributed::world_size();
+  if (!distributed::is_main() && !std::freopen("/dev/null", "w", stdout))
+    throw IOError("cannot silence the output of " + distributed::rank_name());
+  if (f.threads == 0)
+    f.threads = std::max(1, int(std::thread::hardware_concurrency()) / distributed::local_process_count());
   set_num_threads(f.threads);
   check_output_dir(f.save, "--save");
   check_output_dir(f.metrics, "--metrics");
@@ -96,6 +109,7 @@ int run(const Flags& f) {
     throw ArgumentError("--plot: this dlcraft was built without cairo (install libcairo2-dev and rebuild)");
   if (!f.tensorboard.empty() && !tensorboard_available())
     throw ArgumentError("--tensorboard: this dlcraft was built without protobuf (install libprotobuf-dev protobuf-compiler and rebuild)");
+  if (f.device != "cpu") distributed::use_local_gpu();  // one GPU per process, before CUDA starts
   const Device device = choose_device(f.device);
   if (f.kernels == "cudnn") set_cuda_kernels(CudaKernels::Vendor);
 
@@ -104,9 +118,13 @@ int run(const Flags& f) {
   uint64_t seed = f.seed;
   int64_t start_epoch = 1;
   if (!f.resume.empty()) {
-    // A save killed half-way is finished (or its temps removed) before anything is read.
-    const CheckpointRecovery rec = recover_checkpoint(f.resume);
-    if (!rec.note.empty()) std::printf("resume: %s\n", rec.note.c_str());
+    // A save killed half-way is finished (or its temps removed) before anything is read: by
+    // rank 0, the only writer, while the others wait.
+    if (distributed::is_main()) {
+      const CheckpointRecovery rec = recover_checkpoint(f.resume);
+      if (!rec.note.empty()) std::printf("resume: %s\n", rec.note.c_str());
+    }
+    distributed::barrier();
     if (!file_exists(f.resume)) throw IOError(f.resume + ": checkpoint not found (--resume)");
     resumed = read_safetensors_metadata(f.resume);
     if (!resumed.count("epoch") || !resumed.count("seed"))
@@ -168,15 +186,25 @@ int run(const Flags& f) {
               (long long)model.parameter_count(), device.str().c_str(),
               device.is_cuda() ? (f.kernels == "cudnn" ? " (cuDNN/cuBLAS kernels)" : " (our kernels)") : "",
               f.threads, f.optimizer.c_str(), f.lr, f.batch_size);
+  if (world > 1)
+    std::printf("distributed: %d processes (%s), batch %d per process = global batch %lld per step; "
+                "rank 0 prints and writes the files\n",
+                world, distributed::launch_from_environment().launcher.c_str(), f.batch_size,
+                (long long)world * f.batch_size);
 
   DataLoaderOptions train_opt;
   train_opt.batch_size = f.batch_size;
   train_opt.augment = !f.no_augment;
   train_opt.normalization = norm;
   train_opt.seed = seed;
+  // Each process reads its shard of every epoch's order (padded, so all take the same steps),
+  // and evaluates its part of the test set (not padded: the sums count each image once).
+  train_opt.shard_rank = distributed::rank();
+  train_opt.shard_count = world;
   DataLoaderOptions test_opt = train_opt;
   test_opt.batch_size = 256;
   test_opt.shuffle = test_opt.augment = false;
+  test_opt.shard_pad = false;
   // --feed gpu: the data sets live on the GPU and a kernel augments each batch there;
   // --feed cpu: a CPU thread augments into page-locked buffers that are copied up.
   const bool gpu_feed = device.is_cuda() && f.feed != "cpu";
@@ -206,6 +234,7 @@ int run(const Flags& f) {
   fit.clip_grad_norm = f.clip_grad_norm;
   fit.callbacks.push_back(std::make_shared<ProgressBar>(f.epochs));
   auto line = std::make_shared<LambdaCallback>();
+  line->main_only = true;
   line->epoch_end = [&](Trainer&, int64_t epoch, Logs& l) {
     std::printf("epoch %lld/%lld: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | %s, %.1f img/s\n",
                 (long long)epoch, (long long)f.epochs, l["loss"], 100 * l["accuracy"], l["test_loss"],
@@ -266,7 +295,9 @@ int run(const Flags& f) {
       history = trainer.fit(*train_loader, fit);
     } catch (const DivergenceError& e) {
       // NaN/Inf in the loss, a gradient or a parameter: stop before anything is saved (every
-      // step checks after its update, so no diverged weights ever reach the checkpoint).
+      // step checks after its update, so no diverged weights ever reach the checkpoint). Every
+      // process of a job sees it in the same step (the loss and gradients are averaged first).
+      if (!distributed::is_main()) return 3;
       std::fprintf(stderr, "error: %s\n", e.what());
       const int64_t last = checkpoint && checkpoint->last_saved_epoch() ? checkpoint->last_saved_epoch() : resumed_from;
       if (last > 0)
@@ -282,6 +313,15 @@ int run(const Flags& f) {
   return 0;
 }
 
+// An error: "error: ..." and exit status 1. In a job of several processes the whole job ends
+// (distributed::abort_job names the rank), so no other process waits for this one forever.
+int fail(const std::string& message) {
+  if (distributed::initialized() && distributed::world_size() > 1)
+    distributed::abort_job("error: " + message);
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -293,11 +333,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--epochs", f.epochs, "number of epochs")->check(kPositive)->check(CLI::Range(int64_t(1), kMaxEpochs))->capture_default_str();
   app.add_option("--lr", f.lr, "learning rate")->check(kPositive)->capture_default_str();
-  app.add_option("--batch-size", f.batch_size, "images per step")->check(CLI::Range(1, 65536))->capture_default_str();
+  app.add_option("--batch-size", f.batch_size, "images per step (per process under mpirun)")->check(CLI::Range(1, 65536))->capture_default_str();
   app.add_option("--device", f.device, "auto (GPU if there is one), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
   app.add_option("--seed", f.seed, "seed for init, shuffling and augmentation")->capture_default_str();
-  app.add_option("--threads", f.threads, "CPU threads")->check(CLI::Range(1, 1024))->capture_default_str();
+  app.add_option("--threads", f.threads, "CPU threads (default: the cores, shared among the processes on this machine)")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--limit-train", f.limit_train, "use only N training images (0: all)")->check(CLI::Range(int64_t(0), INT64_MAX));
   app.add_option("--limit-test", f.limit_test, "use only N test images (0: all)")->check(CLI::Range(int64_t(0), INT64_MAX));
   app.add_option("--save", f.save, "checkpoint file (safetensors) written after every epoch; optimizer state goes to FILE.optim");
@@ -332,14 +373,9 @@ int main(int argc, char** argv) {
   }
   try {
     return run(f);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "error: out of memory (try a smaller --batch-size)\n");
-    return 1;
+    return fail("out of memory (try a smaller --batch-size)");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
   }
 }

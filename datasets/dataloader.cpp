@@ -17,7 +17,13 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool s
   return order;
 }
 
-std::vector<int64_t> shard_indices(const std::vector<int64_t>& order, int rank, int count) {
+int64_t shard_size(int64_t n, int rank, int count, bool pad) {
+  if (count <= 1) return n;
+  if (pad) return (n + count - 1) / count;
+  return rank < n ? (n - rank + count - 1) / count : 0;  // positions rank, rank + count, ... < n
+}
+
+std::vector<int64_t> shard_indices(const std::vector<int64_t>& order, int rank, int count, bool pad) {
   if (count < 1) throw ArgumentError("shard_indices: the shard count must be >= 1, got " + std::to_string(count));
   if (rank < 0 || rank >= count)
     throw ArgumentError("shard_indices: rank " + std::to_string(rank) + " is outside [0, " +
@@ -27,7 +33,7 @@ std::vector<int64_t> shard_indices(const std::vector<int64_t>& order, int rank, 
   // Pad to a multiple of count with the order's first elements (again from the start when the
   // order is shorter than the padding), so every rank gets as many and steps together.
   const int64_t n = int64_t(order.size());
-  const int64_t per_rank = (n + count - 1) / count;
+  const int64_t per_rank = shard_size(n, rank, count, pad);
   std::vector<int64_t> shard;
   shard.reserve(size_t(per_rank));
   for (int64_t k = 0; k < per_rank; ++k) shard.push_back(order[size_t((rank + k * count) % n)]);
@@ -46,7 +52,7 @@ DataLoader::DataLoader(const ImageDataset& data, DataLoaderOptions options)
   if (opt_.shard_count < 1 || opt_.shard_rank < 0 || opt_.shard_rank >= opt_.shard_count)
     throw ArgumentError("DataLoader: shard " + std::to_string(opt_.shard_rank) + " of " +
                         std::to_string(opt_.shard_count) + " does not exist");
-  shard_size_ = (data_.size() + opt_.shard_count - 1) / opt_.shard_count;
+  shard_size_ = shard_size(data_.size(), opt_.shard_rank, opt_.shard_count, opt_.shard_pad);
   slots_.resize(std::max(1, opt_.prefetch) + 1);
   for (Batch& b : slots_) {
     b.images.resize(size_t(opt_.batch_size) * ImageDataset::kImageBytes);
@@ -86,7 +92,7 @@ void DataLoader::produce(int64_t epoch) {
   try {
     // This process's shard of the epoch (all of it with one process).
     const std::vector<int64_t> order = shard_indices(epoch_order(data_.size(), opt_.seed, epoch, opt_.shuffle),
-                                                     opt_.shard_rank, opt_.shard_count);
+                                                     opt_.shard_rank, opt_.shard_count, opt_.shard_pad);
     for (int64_t b = 0; b < total_; ++b) {
       int slot;
       {

@@ -51,6 +51,9 @@ struct DataLoaderOptions {
   // `shard_count` of each epoch's order (shard_indices below). 0 of 1: the whole epoch.
   int shard_rank = 0;
   int shard_count = 1;
+  // true: shards padded to equal length (training: every rank steps together); false
+  // (evaluation): no image twice, so sums over the ranks count each image once.
+  bool shard_pad = true;
 };
 
 // What a batch is trained toward: class indices (classification: cross-entropy, accuracy), or
@@ -89,8 +92,12 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool s
 // divides by `count`, then the rank takes every count-th element from position `rank`. The
 // shards are disjoint up to the padding, cover the order, and are all ceil(n / count) long, so
 // every rank runs the same number of steps. count == 1 returns `order` unchanged.
-// ArgumentError for count < 1, rank outside [0, count) or an empty order.
-std::vector<int64_t> shard_indices(const std::vector<int64_t>& order, int rank, int count);
+// With pad = false (evaluation) nothing is repeated: the shards partition the order exactly and
+// their lengths differ by at most one (a rank's may be empty when the order is shorter than
+// count). ArgumentError for count < 1, rank outside [0, count) or an empty order.
+std::vector<int64_t> shard_indices(const std::vector<int64_t>& order, int rank, int count, bool pad = true);
+// The length of shard_indices' result for an order of n elements.
+int64_t shard_size(int64_t n, int rank, int count, bool pad = true);
 // The random word that decides image `position`'s crop and flip in `epoch`.
 uint64_t augment_random(uint64_t seed, int64_t epoch, int64_t position);
 

@@ -24,6 +24,7 @@ class GpuDataLoader : public BatchSource {
   std::shared_ptr<Buffer> images_;  // (N,3,32,32) uint8 on the GPU, uploaded once
   std::shared_ptr<Buffer> order_;   // the epoch's order, int64 on the GPU
   std::vector<int64_t> host_order_;
+  int64_t shard_size_ = 0;  // the images this process reads per epoch (all without sharding)
   int64_t epoch_ = 0, next_ = 0;
 };
 

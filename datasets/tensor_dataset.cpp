@@ -143,7 +143,7 @@ TensorLoader::TensorLoader(TensorDataset data, TensorLoaderOptions options)
 }
 
 int64_t TensorLoader::rows_per_epoch() const {
-  return (data_.size() + opt_.shard_count - 1) / opt_.shard_count;  // shard_indices' length
+  return shard_size(data_.size(), opt_.shard_rank, opt_.shard_count, opt_.shard_pad);
 }
 
 int64_t TensorLoader::batches_per_epoch() const {
@@ -153,7 +153,7 @@ int64_t TensorLoader::batches_per_epoch() const {
 
 void TensorLoader::start_epoch(int64_t epoch) {
   order_ = shard_indices(epoch_order(data_.size(), opt_.seed, epoch, opt_.shuffle), opt_.shard_rank,
-                         opt_.shard_count);
+                         opt_.shard_count, opt_.shard_pad);
   pos_ = 0;
 }
 

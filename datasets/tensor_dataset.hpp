@@ -47,6 +47,7 @@ struct TensorLoaderOptions {
   // (shard_indices in dataloader.hpp, as DistributedSampler). 0 of 1: every row.
   int shard_rank = 0;
   int shard_count = 1;
+  bool shard_pad = true;  // false for evaluation: no row twice (DataLoaderOptions::shard_pad)
 };
 
 // Batches of a TensorDataset on any device. Holds the dataset's tensors (shared handles, not

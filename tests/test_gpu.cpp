@@ -1115,17 +1115,26 @@ int main(int argc, char* argv[]) {
 // =================================================================== data on the GPU
 
 TEST_CASE("GpuDataLoader gives the same batches as the CPU DataLoader", "[data][memcheck]") {
-  // 70 images, batch 32: two full batches and a partial one; augmented and plain.
+  // 70 images, batch 32: two full batches and a partial one; augmented and plain. Then the
+  // shards of a data-parallel run (rank 1 of 3 padded, rank 2 of 3 not): the same images and
+  // the same crops and flips as the CPU loader's shard.
   ImageDataset ds = make_pattern_dataset(70, 10, 12);
+  struct Shard { int rank, count; bool pad; };
+  for (const Shard shard : {Shard{0, 1, true}, Shard{1, 3, true}, Shard{2, 3, false}})
   for (bool augment : {true, false}) {
     DataLoaderOptions opt;
-    opt.batch_size = 32;
+    opt.batch_size = shard.count == 1 ? 32 : 9;
     opt.seed = 5;
     opt.augment = augment;
     opt.normalization = compute_normalization(ds);
+    opt.shard_rank = shard.rank;
+    opt.shard_count = shard.count;
+    opt.shard_pad = shard.pad;
     DataLoader cpu(ds, opt);
     GpuDataLoader gpu(ds, opt, Device::cuda());
+    // 70 images: 32 + 32 + 6; a padded shard of 3 holds 24 (9 + 9 + 6), rank 2's unpadded 23.
     REQUIRE(gpu.batches_per_epoch() == 3);
+    REQUIRE(cpu.batches_per_epoch() == 3);
     for (int64_t epoch : {1, 2}) {
       cpu.start_epoch(epoch);
       gpu.start_epoch(epoch);
@@ -1139,7 +1148,8 @@ TEST_CASE("GpuDataLoader gives the same batches as the CPU DataLoader", "[data][
         std::vector<float> va = a.to_vector(), vb = b.to_vector();
         float worst = 0;
         for (size_t i = 0; i < va.size(); ++i) worst = std::max(worst, std::fabs(va[i] - vb[i]));
-        INFO("augment " << augment << " epoch " << epoch << " batch " << batches);
+        INFO("shard " << shard.rank << " of " << shard.count << ", augment " << augment << " epoch " << epoch
+                      << " batch " << batches);
         CHECK(worst < 1e-5f);
         ++batches;
       }

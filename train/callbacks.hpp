@@ -32,6 +32,10 @@ class Callback {
   virtual void on_train_abort(Trainer&) {}
   // A step diverged (NaN/Inf); return true to stop training quietly instead of throwing.
   virtual bool on_divergence(Trainer&, const std::exception&) { return false; }
+  // Data-parallel runs (docs/distributed.md): true for callbacks that print or write files
+  // (progress, loggers, checkpoints, plots), which then run on rank 0 only; the others
+  // (early stopping, schedules) run on every rank, where the logs are the same.
+  virtual bool main_process_only() const { return false; }
 };
 
 // Keras' "min"/"max"/"auto" (auto: max for accuracy-like names, else min).
@@ -70,6 +74,7 @@ class EarlyStopping : public Callback {
 // contain "{epoch}", replaced by the epoch number.
 class ModelCheckpoint : public Callback {
  public:
+  bool main_process_only() const override { return true; }
   struct Options {
     std::string monitor = "val_loss";
     MonitorMode mode = MonitorMode::Auto;
@@ -110,6 +115,7 @@ class TerminateOnNaN : public Callback {
 // the file are kept and continued.
 class MetricsLogger : public Callback {
  public:
+  bool main_process_only() const override { return true; }
   enum class Format { CSV, JSONL };
   MetricsLogger(std::string path, Format format, int64_t keep_through_epoch = 0);
   void on_epoch_end(Trainer&, int64_t epoch, Logs& logs) override;
@@ -150,6 +156,7 @@ class LearningRateScheduler : public Callback {
 // The curves so far as a PNG/SVG picture (train/plot.hpp), redrawn after every epoch.
 class PlotCurves : public Callback {
  public:
+  bool main_process_only() const override { return true; }
   explicit PlotCurves(std::string path, std::string title = "") : path_(std::move(path)), title_(std::move(title)) {}
   void on_epoch_end(Trainer&, int64_t epoch, Logs& logs) override;
   // History to draw (default: the trainer's, with this epoch's logs); train_cifar's names.
@@ -162,6 +169,7 @@ class PlotCurves : public Callback {
 // Every log as a TensorBoard scalar at step = epoch (train/tensorboard.hpp).
 class TensorBoardLogger : public Callback {
  public:
+  bool main_process_only() const override { return true; }
   explicit TensorBoardLogger(const std::string& logdir);
   ~TensorBoardLogger() override;
   void on_epoch_end(Trainer&, int64_t epoch, Logs& logs) override;
@@ -175,6 +183,7 @@ class TensorBoardLogger : public Callback {
 // The progress bar of train_cifar (train/progress.hpp), one per epoch.
 class ProgressBar : public Callback {
  public:
+  bool main_process_only() const override { return true; }
   ProgressBar(int64_t epochs, std::FILE* out = stdout) : epochs_(epochs), out_(out) {}
   void on_epoch_begin(Trainer&, int64_t epoch) override;
   void on_batch_end(Trainer&, int64_t epoch, const StepInfo& s) override;
@@ -194,6 +203,8 @@ class LambdaCallback : public Callback {
   std::function<void(Trainer&, int64_t)> epoch_begin;
   std::function<void(Trainer&, int64_t, Logs&)> epoch_end;
   std::function<void(Trainer&, int64_t, const StepInfo&)> batch_end;
+  bool main_only = false;  // true: run on rank 0 only in a data-parallel run (it prints, say)
+  bool main_process_only() const override { return main_only; }
   void on_train_begin(Trainer& t) override { if (train_begin) train_begin(t); }
   void on_train_end(Trainer& t) override { if (train_end) train_end(t); }
   void on_epoch_begin(Trainer& t, int64_t e) override { if (epoch_begin) epoch_begin(t, e); }

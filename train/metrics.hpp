@@ -55,6 +55,10 @@ class Metric {
   void update(const Tensor& output, const Targets& targets, double binary_threshold = 0.5);
   double result() const { return count_ ? sum_ / double(count_) : 0.0; }
   void reset() { sum_ = 0; count_ = 0; }
+  // The running sums, so a data-parallel run can add them up over its processes.
+  double total() const { return sum_; }
+  int64_t examples() const { return count_; }
+  void set_sums(double sum, int64_t count) { sum_ = sum; count_ = count; }
   MetricKind kind() const { return kind_; }
 
  private:

@@ -4,6 +4,15 @@
 //   Trainer trainer(model, optimizer, "mse", {"accuracy"});
 //   History h = trainer.fit(data, {.epochs = 100, .batch_size = 4});
 // Note: docs/fit.md.
+//
+// Data parallelism (docs/distributed.md): started by a launcher with several processes
+// (`mpirun -np 4 prog`), fit trains one replica per process. It copies rank 0's parameters and
+// optimizer state to every rank first, averages the gradients over the ranks after every
+// backward (GradientBucketer), sums the epoch's loss and metrics over the ranks, and runs the
+// callbacks that print or write files on rank 0 only. Each rank must read its own shard of the
+// data: fit over a TensorDataset shards by itself; a BatchSource needs shard_rank/shard_count
+// in its options. evaluate sums over the ranks too, so call it on every rank. An error on one
+// rank ends the whole job when main is wrapped in distributed::run_guarded.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +32,7 @@
 namespace dlcraft {
 
 class Callback;
+namespace distributed { class GradientBucketer; }
 
 struct FitOptions {
   int64_t epochs = 1;         // the last epoch to run (Keras' epochs)
@@ -78,7 +88,8 @@ class Trainer {
 
  private:
   struct EpochSums;
-  EpochSums run_epoch(BatchSource& train, int64_t epoch, const FitOptions& options);
+  EpochSums run_epoch(BatchSource& train, int64_t epoch, const FitOptions& options,
+                      distributed::GradientBucketer* bucketer);
   Loss loss_;
   std::vector<Metric> metrics_;
   History history_;

@@ -63,16 +63,22 @@ void check_finite_parameters(const Module& model, bool gradients, StepPosition a
 }
 
 float guarded_step(Module& model, Optimizer& optimizer, const std::function<Tensor()>& forward_loss,
-                   StepPosition at, double clip_grad_norm, const std::function<void()>& after_update) {
+                   StepPosition at, double clip_grad_norm, const std::function<void()>& after_update,
+                   const std::function<void(float& loss)>& after_backward) {
   optimizer.zero_grad();
   Tensor loss = forward_loss();
   loss.backward();
+  float value = 0;
+  if (after_backward) {
+    value = loss.item();
+    after_backward(value);  // the gradients (and the loss) averaged over the processes
+  }
   // The guard: nothing non-finite reaches the update, and an update that overflows is caught
   // in the same step, so the weights a caller saves after a step that returned are finite.
   // On a GPU each check is queued before a wait the step makes anyway (reading the loss, then
   // what after_update reads), so the guard adds no wait of its own.
   NonfiniteCheck gradients = start_parameter_check(model, /*gradients=*/true);
-  const float value = loss.item();
+  if (!after_backward) value = loss.item();
   if (!std::isfinite(value)) throw NonFiniteLossError(at.epoch, at.step, value);
   throw_if_nonfinite(gradients, model, /*gradients=*/true, at);
   if (clip_grad_norm > 0) clip_grad_norm_(model.parameters(), clip_grad_norm);

@@ -63,10 +63,14 @@ struct EpochResult {
 // pass and the loss), backward, the divergence guard (a non-finite loss or gradient throws
 // before the update, so the weights stay as they were), gradient clipping when clip_grad_norm
 // > 0, the update, then the check of the parameters. `after_update` runs between queuing that
-// check and waiting for it (reading metrics there overlaps the waits on a GPU). Returns the loss.
+// check and waiting for it (reading metrics there overlaps the waits on a GPU).
+// `after_backward` (data parallelism, train/trainer.cpp) runs right after backward with this
+// process's loss: it averages the gradients over the processes and replaces the loss by the
+// mean over them, so the guard decides the same on every rank. Returns the loss.
 float guarded_step(Module& model, Optimizer& optimizer, const std::function<Tensor()>& forward_loss,
                    StepPosition at, double clip_grad_norm = 0.0,
-                   const std::function<void()>& after_update = {});
+                   const std::function<void()>& after_update = {},
+                   const std::function<void(float& loss)>& after_backward = {});
 
 // One training step on a batch already in `input` (N,3,32,32) with `labels`; returns the loss.
 // Guarded: a non-finite loss or gradient throws before the optimizer step (the weights stay

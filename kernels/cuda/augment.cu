@@ -15,7 +15,7 @@ __global__ void augment_kernel(AugmentParams a, const uint8_t* images, const int
   const int64_t total = int64_t(count) * IMG;
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int b = int(e / IMG), c = int((e / (H * W)) % 3), y = int((e / W) % H), x = int(e % W);
-    const uint64_t pos = uint64_t(a.first_position + b);
+    const uint64_t pos = uint64_t(a.position_offset + (a.first_position + b) * a.position_stride);
     const uint64_t random = mix64(a.seed + mix64(a.epoch * 0x100000000ull + pos));
     const uint64_t r1 = mix64(random), r2 = mix64(r1);
     const int pad = a.padding;

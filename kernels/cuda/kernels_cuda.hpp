@@ -188,7 +188,11 @@ struct AugmentParams {
   int padding;  // 0: no crop
   bool flip;
   uint64_t seed, epoch;
-  int64_t first_position;  // position of indices[0] in the epoch's order
+  int64_t first_position;  // position of indices[0] in this process's shard of the epoch
+  // A shard (data parallelism) holds the epoch's positions offset, offset + stride, ...:
+  // image b's crop and flip come from position offset + (first_position + b) * stride, the
+  // same as in a one-process run (stride 1, offset 0).
+  int64_t position_offset = 0, position_stride = 1;
 };
 void augment_batch_cuda(const AugmentParams& a, const uint8_t* images, const int64_t* indices,
                         int count, float* out);

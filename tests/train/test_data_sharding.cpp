@@ -17,6 +17,7 @@
 #include "datasets/dataloader.hpp"
 #include "datasets/tensor_dataset.hpp"
 #include "distributed/data_parallel.hpp"
+#include "distributed/local_resources.hpp"
 #include "distributed/process_group.hpp"
 
 using namespace dlcraft;
@@ -94,6 +95,88 @@ TEST_CASE("shard_indices: bad counts and ranks are ArgumentErrors naming them", 
   REQUIRE_THROWS_WITH(shard_indices(order, 3, 3), Catch::Contains("rank 3 is outside [0, 3)"));
   REQUIRE_THROWS_WITH(shard_indices(order, -1, 2), Catch::Contains("rank -1"));
   REQUIRE_THROWS_AS(shard_indices({}, 0, 2), ArgumentError);
+}
+
+TEST_CASE("shard_indices without padding (evaluation): an exact partition, lengths within one", "[shard]") {
+  for (const int64_t n : {1, 2, 5, 37, 100}) {
+    for (const int count : {1, 2, 3, 7}) {
+      const std::vector<int64_t> order = shuffled(n, uint64_t(n * 10 + count));
+      std::vector<int64_t> all;
+      int64_t shortest = n, longest = 0;
+      for (int r = 0; r < count; ++r) {
+        const std::vector<int64_t> shard = shard_indices(order, r, count, /*pad=*/false);
+        INFO("n " << n << ", rank " << r << " of " << count);
+        REQUIRE(int64_t(shard.size()) == shard_size(n, r, count, false));
+        // Rank r holds the order's positions r, r + count, ...
+        for (size_t k = 0; k < shard.size(); ++k) REQUIRE(shard[k] == order[size_t(r) + k * size_t(count)]);
+        shortest = std::min<int64_t>(shortest, int64_t(shard.size()));
+        longest = std::max<int64_t>(longest, int64_t(shard.size()));
+        all.insert(all.end(), shard.begin(), shard.end());
+      }
+      REQUIRE(longest - shortest <= 1);
+      std::sort(all.begin(), all.end());
+      std::vector<int64_t> expected(static_cast<size_t>(n));
+      std::iota(expected.begin(), expected.end(), 0);
+      REQUIRE(all == expected);  // every element exactly once
+    }
+  }
+  // Fewer elements than ranks: the last ranks get nothing (they evaluate nothing).
+  REQUIRE(shard_indices({4, 9}, 2, 3, false).empty());
+  REQUIRE(shard_size(2, 2, 3, false) == 0);
+  REQUIRE(shard_size(2, 2, 3, true) == 1);
+}
+
+TEST_CASE("TensorLoader and DataLoader with shard_pad = false read every row once over the ranks", "[shard]") {
+  const int64_t n = 23;
+  const TensorDataset data = index_rows(n);
+  std::vector<int64_t> all;
+  for (int r = 0; r < 4; ++r) {
+    TensorLoader loader(data, {4, true, false, 6, r, 4, /*shard_pad=*/false});
+    const std::vector<int64_t> rows = rows_read(loader, 2);
+    REQUIRE(int64_t(rows.size()) == (r < 3 ? 6 : 5));
+    REQUIRE(loader.batches_per_epoch() == 2);
+    all.insert(all.end(), rows.begin(), rows.end());
+  }
+  std::sort(all.begin(), all.end());
+  for (int64_t i = 0; i < n; ++i) REQUIRE(all[size_t(i)] == i);
+
+  ImageDataset images;
+  images.images.assign(size_t(n) * ImageDataset::kImageBytes, 7);
+  for (int64_t i = 0; i < n; ++i) images.labels.push_back(int32_t(i));
+  std::vector<int32_t> labels_seen;
+  for (int r = 0; r < 4; ++r) {
+    DataLoaderOptions opt;
+    opt.batch_size = 4;
+    opt.prefetch = 1;
+    opt.shard_rank = r;
+    opt.shard_count = 4;
+    opt.shard_pad = false;
+    DataLoader loader(images, opt);
+    loader.start_epoch(1);
+    while (const Batch* b = loader.next()) labels_seen.insert(labels_seen.end(), b->labels.begin(), b->labels.begin() + b->size);
+  }
+  std::sort(labels_seen.begin(), labels_seen.end());
+  REQUIRE(labels_seen.size() == size_t(n));
+  for (int64_t i = 0; i < n; ++i) REQUIRE(labels_seen[size_t(i)] == i);
+}
+
+TEST_CASE("local_process_count: the launcher's count of processes on this machine", "[distributed]") {
+  std::map<std::string, std::string> env;
+  auto getenv = [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  REQUIRE(distributed::local_process_count(getenv) == 1);
+  env["SLURM_NTASKS_PER_NODE"] = "2(x3)";  // Slurm's per-node list: not a plain count
+  REQUIRE(distributed::local_process_count(getenv) == 1);
+  env["SLURM_NTASKS_PER_NODE"] = "6";
+  REQUIRE(distributed::local_process_count(getenv) == 6);
+  env["MPI_LOCALNRANKS"] = "3";
+  REQUIRE(distributed::local_process_count(getenv) == 3);
+  env["OMPI_COMM_WORLD_LOCAL_SIZE"] = "4";
+  REQUIRE(distributed::local_process_count(getenv) == 4);
+  env["OMPI_COMM_WORLD_LOCAL_SIZE"] = "-2";
+  REQUIRE(distributed::local_process_count(getenv) == 3);
 }
 
 TEST_CASE("TensorLoader: shards of an epoch are disjoint, cover it, and keep the step count equal", "[shard]") {
