@@ -1,5 +1,6 @@
 #include "core/autograd.hpp"
 
+#include <atomic>
 #include <unordered_set>
 
 #include "core/error.hpp"
@@ -49,7 +50,7 @@ int64_t register_post_accumulate_grad_hook(const Tensor& leaf, std::function<voi
     throw ArgumentError("register_post_accumulate_grad_hook: the tensor must be a leaf that requires grad" +
                         std::string(leaf.defined() ? ", got " + leaf.str() : ", got an undefined tensor") +
                         (leaf.defined() && leaf.grad_fn() ? " made by " + leaf.grad_fn()->name : ""));
-  static int64_t next_id = 0;
+  static std::atomic<int64_t> next_id{0};
   const int64_t id = ++next_id;
   leaf.impl()->post_accumulate_grad_hooks.emplace_back(id, std::move(hook));
   return id;
