@@ -13,9 +13,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <nccl.h>  // the emulated one (kernels/cuda/emu/nccl.h)
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
@@ -156,6 +159,28 @@ TEST_CASE("CUDA all_reduce and broadcast over NCCL: odd sizes, against the host 
                       Catch::StartsWith("rank " + std::to_string(R) + " of " + std::to_string(W) +
                                         ": nccl_all_reduce: tensor Tensor[5] cpu is not on the GPU"));
   REQUIRE_THROWS_AS(dist::nccl_broadcast(b, W), ArgumentError);
+}
+
+TEST_CASE("the emulated NCCL refuses ranks that were given different unique ids", "[dist][nccl]") {
+  // What the id's broadcast in nccl_comm.cpp prevents: real NCCL would hang or fail to connect.
+  const int W = dist::world_size(), R = dist::rank();
+  ncclUniqueId id;
+  REQUIRE(ncclGetUniqueId(&id) == ncclSuccess);  // each rank its own: they differ
+  ncclComm_t comm = nullptr;
+  REQUIRE(ncclCommInitRank(&comm, W, id, R) == ncclInvalidUsage);
+  REQUIRE(comm == nullptr);
+  REQUIRE(std::string(ncclGetLastError(nullptr)) == "emulated NCCL: the ranks were given different unique ids");
+  REQUIRE(std::string(ncclGetErrorString(ncclInvalidUsage)) == "invalid usage (run with NCCL_DEBUG=WARN for details)");
+  // The same id on every rank (rank 0's, sent as the library does) makes a communicator.
+  std::string bytes(id.internal, NCCL_UNIQUE_ID_BYTES);
+  dist::broadcast(bytes, 0);
+  std::memcpy(id.internal, bytes.data(), NCCL_UNIQUE_ID_BYTES);
+  REQUIRE(ncclCommInitRank(&comm, W, id, R) == ncclSuccess);
+  int count = 0, rank = -1;
+  REQUIRE(ncclCommCount(comm, &count) == ncclSuccess);
+  REQUIRE(ncclCommUserRank(comm, &rank) == ncclSuccess);
+  REQUIRE((count == W && rank == R));
+  REQUIRE(ncclCommDestroy(comm) == ncclSuccess);
 }
 
 TEST_CASE("GradientBucketer on CUDA: the averaged grads equal the CPU bucketer's, buckets started in backward",
