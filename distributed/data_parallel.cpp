@@ -245,6 +245,15 @@ GradientBucketer::~GradientBucketer() {
   if (!s_) return;  // moved from
   for (size_t i = 0; i < s_->hook_ids.size(); ++i)
     remove_post_accumulate_grad_hook(s_->params[i].second, s_->hook_ids[i]);
+  // All-reduces still under way on the comm stream (a backward without all_reduce_mean()):
+  // the main stream waits for them before the buffers' memory goes back to the allocator,
+  // which hands it out for work on the main stream.
+  if (s_->overlap && s_->next_start > 0) {
+    try {
+      main_waits_for_comm();
+    } catch (...) {  // a destructor does not throw; the error shows at the next CUDA call
+    }
+  }
 }
 
 GradientBucketer::GradientBucketer(GradientBucketer&&) noexcept = default;
