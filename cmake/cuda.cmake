@@ -2,6 +2,7 @@
 # ON requires one; OFF (or AUTO without nvcc) links kernels/cuda/stubs.cpp and stubs_steps.cpp,
 # whose functions throw "built without CUDA". cuDNN (+ cuBLAS) is optional on top: found -> kernels/cuda/vendor.cu,
 # else kernels/cuda/vendor_stubs.cpp.
+# NCCL (the collectives of CUDA tensors) is optional too: cmake/nccl.cmake, included below.
 # EMU compiles the same .cu files as C++ against kernels/cuda/emu/ (the CUDA runtime and kernel
 # language on the CPU, Boost.Context fibers for the threads): the "cuda" device then works
 # without a GPU. No cuDNN/cuBLAS there. See docs/cuda.md, "Running the kernels without a GPU".
@@ -76,6 +77,7 @@ else()
   set(DLCRAFT_CUDA_SOURCES ${PROJECT_SOURCE_DIR}/kernels/cuda/stubs.cpp
       ${PROJECT_SOURCE_DIR}/kernels/cuda/stubs_steps.cpp)
 endif()
+include(${CMAKE_CURRENT_LIST_DIR}/nccl.cmake)
 if(DLCRAFT_CUDA_EMU)
   message(STATUS "dlcraft: CUDA backend EMU (kernels emulated on the CPU), no cuDNN/cuBLAS")
 else()
@@ -83,6 +85,7 @@ else()
 endif()
 
 function(dlcraft_configure_cuda_target target)
+  dlcraft_configure_nccl(${target})
   if(DLCRAFT_CUDA_EMU)
     dlcraft_emu_target(${target})
     target_compile_definitions(${target} PRIVATE DLCRAFT_CUDA_ARCHS="EMU")

@@ -1,5 +1,6 @@
 #include "core/autograd.hpp"
 
+#include <atomic>
 #include <unordered_set>
 
 #include "core/error.hpp"
@@ -42,6 +43,27 @@ void accumulate_grad(const Tensor& t, const Tensor& g) {
                      to_string(t.shape()));
   Tensor old = t.grad();
   t.set_grad(old.defined() ? add(old, g) : g);
+}
+
+int64_t register_post_accumulate_grad_hook(const Tensor& leaf, std::function<void(const Tensor&)> hook) {
+  if (!leaf.defined() || !leaf.requires_grad() || leaf.grad_fn())
+    throw ArgumentError("register_post_accumulate_grad_hook: the tensor must be a leaf that requires grad" +
+                        std::string(leaf.defined() ? ", got " + leaf.str() : ", got an undefined tensor") +
+                        (leaf.defined() && leaf.grad_fn() ? " made by " + leaf.grad_fn()->name : ""));
+  static std::atomic<int64_t> next_id{0};
+  const int64_t id = ++next_id;
+  leaf.impl()->post_accumulate_grad_hooks.emplace_back(id, std::move(hook));
+  return id;
+}
+
+void remove_post_accumulate_grad_hook(const Tensor& leaf, int64_t id) {
+  if (!leaf.defined()) return;
+  auto& hooks = leaf.impl()->post_accumulate_grad_hooks;
+  for (auto it = hooks.begin(); it != hooks.end(); ++it)
+    if (it->first == id) {
+      hooks.erase(it);
+      return;
+    }
 }
 
 const Tensor& SavedTensor::get(const std::string& op) const {
@@ -94,7 +116,16 @@ void run_backward(const Tensor& root, const Tensor& grad_root, bool retain_graph
   // `order` lists inputs before their users; walk it backwards: outputs first.
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     TensorImpl* impl = it->get();
-    if (!impl->grad_fn) continue;  // a leaf: keeps its .grad for the optimizer
+    if (!impl->grad_fn) {
+      // A leaf keeps its .grad for the optimizer. The ops that use it come after it in `order`,
+      // so this reverse walk has run all their backwards already: its gradient is final here.
+      if (!impl->post_accumulate_grad_hooks.empty() && impl->grad) {
+        const Tensor leaf(*it);
+        const auto hooks = impl->post_accumulate_grad_hooks;  // a hook may remove itself
+        for (const auto& h : hooks) h.second(leaf);
+      }
+      continue;
+    }
     std::shared_ptr<Node> fn = impl->grad_fn;
     Tensor grad(impl->grad);
     impl->grad.reset();  // non-leaf gradients are not kept, as in PyTorch

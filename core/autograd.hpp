@@ -51,6 +51,16 @@ void accumulate_grad(const Tensor& t, const Tensor& g);
 
 void run_backward(const Tensor& root, const Tensor& grad_root, bool retain_graph = false);
 
+// PyTorch's register_post_accumulate_grad_hook: `hook(leaf)` runs inside backward, once per
+// backward, as soon as the engine has added the last gradient into the leaf's .grad (every op
+// that uses it has run its backward), with leaf.grad() final for this backward. The gradient
+// bucketer (distributed/data_parallel.hpp) starts a bucket's all-reduce from it while backward
+// goes on. ArgumentError for a tensor that is not a leaf requiring grad. The hook runs with
+// grad mode off; it must not call backward. Returns an id for remove_post_accumulate_grad_hook.
+int64_t register_post_accumulate_grad_hook(const Tensor& leaf, std::function<void(const Tensor&)> hook);
+// Removes the hook `id` of `leaf` (nothing if it is gone already).
+void remove_post_accumulate_grad_hook(const Tensor& leaf, int64_t id);
+
 // A tensor an op keeps for its backward (x for y = x * w, y for y = sigmoid(x)...), with the
 // version of its memory when saved. get() raises AutogradError when the tensor was changed in
 // place since (x.fill_(0), an optimizer step...) — the gradient would be silently wrong.

@@ -11,6 +11,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/allocator.hpp"
@@ -31,6 +32,8 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;   // filled by backward(); same shape and device
   std::shared_ptr<Node> grad_fn;      // the op that made this tensor (null for leaves)
+  // Leaves only: called by backward once this tensor's .grad is final (core/autograd.hpp).
+  std::vector<std::pair<int64_t, std::function<void(const Tensor&)>>> post_accumulate_grad_hooks;
 };
 
 // What a new tensor is: dtype, device and whether it requires grad, like torch's

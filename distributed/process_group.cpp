@@ -9,6 +9,9 @@
 #include <exception>
 #include <mutex>
 
+#include "core/autograd.hpp"
+#include "distributed/nccl_comm.hpp"
+
 #ifdef DLCRAFT_WITH_MPI
 #include <mpi.h>
 #endif
@@ -57,15 +60,21 @@ void finalize_at_exit() {
 constexpr int64_t kChunk = int64_t(1) << 30;
 #endif
 
-// The host tensor a collective works on, with the checks every one makes.
-void check_host_tensor(const Tensor& t, const char* who, bool float_only) {
+// The tensor a collective works on (host or GPU), with the checks every one makes.
+void check_tensor(const Tensor& t, const char* who, bool float_only) {
   if (!t.defined()) throw ArgumentError(rank_name() + ": " + who + ": the tensor is undefined");
-  if (!t.device().is_cpu())
-    throw DeviceError(rank_name() + ": " + who + ": tensor " + t.str() +
-                      " is not in host memory (CUDA tensors need the NCCL backend, not built yet)");
   if (float_only && t.dtype() != DType::Float32)
     throw DTypeError(rank_name() + ": " + who + ": tensor " + t.str() + " is " + to_string(t.dtype()) +
                      "; it takes float32");
+}
+
+// A CUDA tensor without NCCL: down to host memory, `op` there over MPI, and back up.
+template <typename Op>
+void through_host(Tensor& t, Op op) {
+  Tensor host = t.to(Device::cpu());
+  op(host);
+  NoGradGuard no_grad;
+  t.copy_(host);
 }
 
 }  // namespace
@@ -178,8 +187,15 @@ void barrier() {
 
 void all_reduce_sum(Tensor& t) {
   init();
-  check_host_tensor(t, "all_reduce", true);
+  check_tensor(t, "all_reduce", true);
   if (world_size() == 1) return;
+  if (t.device().is_cuda()) {
+    if (nccl_enabled())
+      nccl_all_reduce(t, NcclOp::kSum);
+    else
+      through_host(t, [](Tensor& h) { all_reduce_sum(h); });
+    return;
+  }
 #ifdef DLCRAFT_WITH_MPI
   float* p = t.data();
   for (int64_t done = 0, n = t.numel(); done < n; done += kChunk)
@@ -191,8 +207,17 @@ void all_reduce_sum(Tensor& t) {
 }
 
 void all_reduce_mean(Tensor& t) {
-  all_reduce_sum(t);
+  init();
+  check_tensor(t, "all_reduce", true);
   if (world_size() == 1) return;
+  if (t.device().is_cuda()) {
+    if (nccl_enabled())
+      nccl_all_reduce(t, NcclOp::kAvg);
+    else
+      through_host(t, [](Tensor& h) { all_reduce_mean(h); });
+    return;
+  }
+  all_reduce_sum(t);
   // A multiply by 1/N, as DDP divides the gradients by the world size.
   const float scale = 1.0f / float(world_size());
   float* p = t.data();
@@ -219,10 +244,17 @@ int64_t all_reduce_min(int64_t value) {
 
 void broadcast(Tensor& t, int root) {
   init();
-  check_host_tensor(t, "broadcast", false);
+  check_tensor(t, "broadcast", false);
   if (root < 0 || root >= world_size())
     throw ArgumentError(rank_name() + ": broadcast: root " + std::to_string(root) + " is not a rank");
   if (world_size() == 1) return;
+  if (t.device().is_cuda()) {
+    if (nccl_enabled())
+      nccl_broadcast(t, root);
+    else
+      through_host(t, [root](Tensor& h) { broadcast(h, root); });
+    return;
+  }
 #ifdef DLCRAFT_WITH_MPI
   char* p = static_cast<char*>(t.raw_data());
   const int64_t bytes = t.numel() * int64_t(element_size(t.dtype()));

@@ -3,9 +3,15 @@
 // model replicas equal: all-reduce (sum or mean) and broadcast. One process per replica,
 // started by a launcher: `mpirun -np 4 prog`, `srun -n 4 prog`, or a plain `prog` (one process).
 //
-// The backend is MPI for CPU tensors (Open MPI, when the build found it: built_with_mpi()).
+// The tensor's device picks the backend:
+//   CPU tensors   MPI (Open MPI, when the build found it: built_with_mpi())
+//   CUDA tensors  NCCL on the GPU when the build has it (nccl_enabled(),
+//                 distributed/nccl_comm.hpp); otherwise through host memory over MPI (copy
+//                 down, reduce, copy up), so a CUDA build without NCCL still trains on N ranks.
+// Every rank must pass its tensor on the same kind of device (one rank on NCCL and another on
+// MPI would wait for each other forever).
 // Without MPI everything works for one process, and init() refuses a launch of more with a
-// DistributedError that says so. CUDA tensors (NCCL) are a later step: DeviceError for now.
+// DistributedError that says so (NCCL needs MPI too, to hand its id to the other ranks).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -56,8 +62,8 @@ std::string rank_name();
 // Waits until every process has reached it.
 void barrier();
 
-// In place, over all processes. The tensors must be defined, contiguous float32 in host memory
-// with the same number of elements on every rank (DTypeError, DeviceError, ArgumentError;
+// In place, over all processes. The tensors must be defined float32, in host memory or on the
+// GPU, with the same number of elements on every rank (DTypeError, ArgumentError;
 // ranks that disagree on the size get a DistributedError or MPI's error). Mean divides the sum
 // by world_size().
 void all_reduce_sum(Tensor& t);
@@ -66,7 +72,7 @@ void all_reduce_mean(Tensor& t);
 void all_reduce_sum(std::vector<double>& values);
 // The smallest value over all processes (agreement: 0 if any rank says no).
 int64_t all_reduce_min(int64_t value);
-// Copies root's tensor into the others' (any dtype, host memory, same size on every rank).
+// Copies root's tensor into the others' (any dtype, host or GPU, same size on every rank).
 void broadcast(Tensor& t, int root = 0);
 // Copies root's string into the others' (any length).
 void broadcast(std::string& s, int root = 0);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # One run that gives a verdict on the CUDA backend, made for a bare GPU machine lent for
 # minutes (no Debian packages, no network). Steps, one after another, each under a timeout:
-#   libs         find cudart/cuBLAS/cuDNN for the programs (toolkit folders or the Python
-#                nvidia-* packages PyTorch brings) and put them on LD_LIBRARY_PATH
+#   libs         find cudart/cuBLAS/cuDNN/NCCL for the programs (toolkit folders or the Python
+#                nvidia-* packages PyTorch brings: nvidia/nccl/lib) and put them on LD_LIBRARY_PATH
 #   configure    only without BIN_DIR, or when the carried programs cannot load:
 #   build        cmake -DDLCRAFT_CUDA=ON -DDLCRAFT_CUDA_WERROR=OFF (from source, the fallback)
 #   test_gpu     every GPU test: ours vs the CPU reference and vs cuDNN/cuBLAS
+#   nccl         the [nccl] GPU tests alone (also part of test_gpu): NCCL with one rank, the
+#                comm stream and the overlapping gradient bucketer (tests/gpu/gpu_nccl.cpp)
 #   bench        bench --kernels both --batch-sizes 32,256: training img/s, per-op ms, tensor-op GB/s, GEMM
 #                GFLOP/s, ours and cuDNN/cuBLAS in one process ("ours" alone without cuDNN), and
 #                the teaching kernels' versions side by side (--kernel-steps)
@@ -58,7 +60,7 @@ repo=$(pwd)
 build=${BUILD_DIR:-build-gpu}
 bin_dir=${BIN_DIR:-}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 4)}
-steps=${STEPS:-"libs test_gpu bench models data train_cifar pytorch_load peer memcheck"}
+steps=${STEPS:-"libs test_gpu nccl bench models data train_cifar pytorch_load peer memcheck"}
 step_timeout=${STEP_TIMEOUT:-240}
 total_timeout=${TOTAL_TIMEOUT:-480}
 epochs=${EPOCHS:-2}
@@ -189,7 +191,7 @@ resolve_libs() {
     fi
   done
   missing=$(ldd "$prog" 2>/dev/null | awk '/not found/ { print $1 }')
-  ldd "$prog" | grep -E "cuda|cublas|cudnn|gomp" | sed 's/^\s*/libs: /'
+  ldd "$prog" | grep -E "cuda|cublas|cudnn|nccl|gomp" | sed 's/^\s*/libs: /'
   [[ -z $missing ]]
 }
 
@@ -248,6 +250,10 @@ if [[ -x $bench ]] && ldd "$bench" 2>/dev/null | grep -q libcudnn; then has_cudn
 # ---------------------------------------------------------------- steps
 if wanted test_gpu && need test_gpu "$test_gpu"; then
   run_step test_gpu "$test_gpu" --durations yes
+fi
+
+if wanted nccl && need nccl "$test_gpu"; then
+  run_step nccl --timeout 120 "$test_gpu" "[nccl]"
 fi
 
 if wanted bench && need bench "$bench"; then

@@ -4,7 +4,7 @@
 # .gpu/ (git-ignored; name it in the device tool's `carry`):
 #   .gpu/bin/        the programs
 #   .gpu/lib/        libgomp, libjpeg, libpng16 and libz, in case the GPU image lacks them
-#                    (cudart/cuBLAS/cuDNN are found there by gpu_check.sh: toolkit folders or
+#                    (cudart/cuBLAS/cuDNN/NCCL are found there by gpu_check.sh: toolkit folders or
 #                    PyTorch's nvidia-* wheels)
 #   .gpu/cifar10-jpeg.tar.gz and .gpu/pytorch_cifar_cnn.py when ../shared has them
 # With --deps it also copies the header-only dependencies (.deps/, scripts/pack_device_deps.sh)
@@ -16,8 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-gpu}
 # Static libdlcraft: the carried programs hold the whole library (no libdlcraft.so to find).
+# No MPI: the GPU machine has no Open MPI to load (one process there; NCCL still runs).
 cmake -S . -B "$build" -G Ninja -DDLCRAFT_CUDA=ON -DDLCRAFT_NATIVE=OFF -DDLCRAFT_SHARED=OFF \
-  -DCMAKE_BUILD_TYPE=Release
+  -DDLCRAFT_MPI=OFF -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" --parallel "$(nproc)" --target test_gpu bench train_cifar predict
 rm -rf .gpu && mkdir -p .gpu/bin .gpu/lib
 cp "$build/tests/test_gpu" "$build/apps/bench" "$build/apps/train_cifar" "$build/apps/predict" .gpu/bin/

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 build=${EMU_BUILD_DIR:-build-emu}
 bash scripts/install_deps.sh
 cmake -S . -B "$build" -G Ninja -DDLCRAFT_CUDA=EMU -DDLCRAFT_NATIVE=OFF -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build" --parallel "$(nproc)" --target test_gpu test_emu test_emu_asan train_cifar make_test_data
+cmake --build "$build" --parallel "$(nproc)" --target test_gpu test_emu test_emu_asan test_dist_nccl train_cifar make_test_data
 ctest --test-dir "$build" -L emu --output-on-failure --timeout 1200
 
 work=$(mktemp -d)

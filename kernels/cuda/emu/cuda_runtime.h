@@ -2,7 +2,9 @@
 // implemented on the CPU. CMake puts this folder first on the include path of the .cu files,
 // which are then compiled as C++, so `#include <cuda_runtime.h>` finds this file.
 //   memory    cudaMalloc/cudaFree/cudaMemcpyAsync/cudaMemsetAsync on host memory
-//   streams   one in-order stream: every launch and copy runs at once, to the end
+//   streams   one in-order stream: every launch and copy runs at once, to the end; a second
+//             stream is the same one, and an event is complete as soon as it is recorded (so
+//             cudaStreamWaitEvent has nothing to wait for: the order is already right)
 //   device    one "GPU": the CPU, with an H100's limits (so kernels choose as on the real one)
 //   errors    codes and names as in CUDA; a failed launch's string says what went wrong
 //   launches  cudaLaunchKernel runs the grid through scheduler.cpp
@@ -47,6 +49,9 @@ enum cudaDeviceAttr { cudaDevAttrMaxThreadsPerBlock = 1, cudaDevAttrMultiProcess
 struct CUstream_st;
 typedef CUstream_st* cudaStream_t;
 constexpr unsigned cudaStreamNonBlocking = 1;
+struct CUevent_st;
+typedef CUevent_st* cudaEvent_t;
+constexpr unsigned cudaEventDisableTiming = 2;
 
 struct cudaDeviceProp {
   char name[256];
@@ -82,6 +87,11 @@ cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t strea
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 cudaError_t cudaDeviceSynchronize();
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags);
+cudaError_t cudaEventDestroy(cudaEvent_t event);
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
+cudaError_t cudaEventSynchronize(cudaEvent_t event);
+cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned flags = 0);
 
 namespace dlcraft {
 namespace emu {

@@ -182,6 +182,50 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
 cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
 
+// Events: all work before a record has already run (every call runs at once), so a recorded
+// event is complete and waiting on it returns at once. A handle is checked, as CUDA checks it.
+namespace {
+std::mutex g_events_mutex;
+std::unordered_map<void*, bool>& events() {  // handle -> recorded at least once
+  static auto* m = new std::unordered_map<void*, bool>;
+  return *m;
+}
+}  // namespace
+
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
+  auto* handle = reinterpret_cast<cudaEvent_t>(new char);
+  std::lock_guard<std::mutex> lock(g_events_mutex);
+  events()[handle] = false;
+  *event = handle;
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  {
+    std::lock_guard<std::mutex> lock(g_events_mutex);
+    if (!events().erase(event)) return fail(cudaErrorInvalidValue);
+  }
+  delete reinterpret_cast<char*>(event);
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
+  std::lock_guard<std::mutex> lock(g_events_mutex);
+  auto it = events().find(event);
+  if (it == events().end()) return fail(cudaErrorInvalidValue);
+  it->second = true;
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  std::lock_guard<std::mutex> lock(g_events_mutex);
+  return events().count(event) ? cudaSuccess : fail(cudaErrorInvalidValue);
+}
+
+cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t event, unsigned) {
+  return cudaEventSynchronize(event);
+}
+
 namespace dlcraft {
 namespace emu {
 
