@@ -2,6 +2,9 @@
 
 #include "image_encode.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -80,10 +83,26 @@ std::shared_ptr<Sequential> small_cnn() {
   return net;
 }
 
+namespace {
+// The folders fresh_dir made in this process, removed when it exits.
+std::vector<fs::path>& made_dirs() {
+  static std::vector<fs::path> dirs;
+  return dirs;
+}
+void remove_made_dirs() {
+  std::error_code ignored;  // at exit: nothing to report to
+  for (const fs::path& p : made_dirs()) fs::remove_all(p, ignored);
+}
+}  // namespace
+
 std::string fresh_dir(const std::string& name) {
-  fs::path p = fs::current_path() / ("tmp_" + name);
+  // One folder per process: ctest runs each test case as its own process, several at once
+  // with -j, and two cases of one program must not remove each other's files.
+  fs::path p = fs::current_path() / ("tmp_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
+  if (made_dirs().empty()) std::atexit(remove_made_dirs);
+  made_dirs().push_back(p);
   return p.string();
 }
 
