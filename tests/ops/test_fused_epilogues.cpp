@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <utility>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/ops.hpp"
 #include "core/random.hpp"
+#include "layers/cnn.hpp"
 #include "gradcheck.hpp"
 #include "op_test_util.hpp"
 
@@ -248,4 +250,44 @@ TEST_CASE("fused ops reject bad input with the composition's errors", "[fused]")
   CHECK_THROWS_AS(conv2d_relu(x, uniform_tensor({3, 2, 3, 3}, gen), uniform_tensor({2}, gen)), ShapeError);
   CHECK_THROWS_WITH(linear_relu(uniform_tensor({2, 3}, gen), uniform_tensor({4, 5}, gen), Tensor()),
                     Catch::Contains("linear_relu"));
+}
+
+TEST_CASE("the CNN's fused forward equals the notes' unfused formula: output and every gradient", "[fused]") {
+  CNN model;
+  Generator gen(1410);
+  const Tensor x = uniform_tensor({2, 3, 32, 32}, gen);
+  // The notes' formula, op by op (what layers/cnn.cpp ran before the fused ops).
+  auto unfused = [&model](const Tensor& in) {
+    auto block = [](BasicBlock& b, const Tensor& h) {
+      const Tensor a = relu(conv2d(h, b.conv1->weight, b.conv1->bias, 1, 1));
+      return max_pool2d(relu(conv2d(a, b.conv2->weight, b.conv2->bias, 1, 1)), 2, 2);
+    };
+    Tensor h = flatten(block(*model.block3, block(*model.block2, block(*model.block1, in))), 1);
+    h = relu(linear(h, model.fc1->weight, model.fc1->bias));
+    h = relu(linear(h, model.fc2->weight, model.fc2->bias));
+    return linear(h, model.fc3->weight, model.fc3->bias);
+  };
+  const Tensor dy = uniform_tensor({2, 10}, gen);
+  auto step = [&](const std::function<Tensor(const Tensor&)>& f) {
+    for (auto& [name, p] : model.named_parameters()) p.zero_grad();
+    Tensor y = f(x);
+    y.backward(dy);
+    std::vector<std::vector<uint32_t>> out{bits(y)};
+    for (auto& [name, p] : model.named_parameters()) out.push_back(bits(p.grad()));
+    return out;
+  };
+  const auto want = step(unfused);
+  const auto got = step([&model](const Tensor& in) { return model(in); });
+  REQUIRE(got.size() == want.size());
+  const auto names = model.named_parameters();
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO((i == 0 ? std::string("output") : "gradient of " + names[i - 1].first));
+    CHECK(got[i] == want[i]);
+  }
+  // A hook on a sub-module gets that module's own output (the unfused path), same result.
+  Shape seen;
+  model.block2->conv1->set_forward_hook([&seen](Module&, const Tensor& y) { seen = y.shape(); });
+  NoGradGuard no_grad;
+  CHECK(bits(model(x)) == want[0]);
+  CHECK(seen == Shape{2, 64, 16, 16});
 }
