@@ -1,10 +1,12 @@
 // The fused epilogues on the GPU (docs/fused_epilogues.md): relu_max_pool2d, conv2d_relu and
 // linear_relu against their CPU versions (tests/ops/test_fused_epilogues.cpp checks those
 // against the unfused compositions) and against the unfused compositions on the GPU itself:
-// the same float operations, so the values and gradients are equal there (pooling exactly,
-// on the CPU too: it is a max and a comparison).
+// the same float operations, so the values and gradients are bitwise equal there; pooling is
+// bitwise equal to the CPU's too (it is a max and a comparison; the sign of a zero included).
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,13 @@ using namespace dlcraft;
 using namespace dlcraft::test;
 
 namespace {
+std::vector<uint32_t> bits(const Tensor& t) {
+  const std::vector<float> v = t.to_vector();
+  std::vector<uint32_t> b(v.size());
+  if (!v.empty()) std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
+  return b;
+}
+
 std::string sz(Size2 v) { return "(" + std::to_string(v.h) + ", " + std::to_string(v.w) + ")"; }
 
 // Values from a few levels (ties), zeros of both signs, negatives and positives.
@@ -27,7 +36,8 @@ Tensor tie_tensor(const Shape& shape, Generator& gen) {
   return Tensor::from_vector(v, shape);
 }
 
-// f and g on GPU copies of `inputs` with the same output gradient: equal values and gradients.
+// f and g on GPU copies of `inputs` with the same output gradient: bitwise equal values and
+// gradients (-0 is not +0 here).
 void check_same_on_gpu(const std::string& what, const OpFn& f, const OpFn& g, const std::vector<Tensor>& inputs) {
   INFO(what);
   auto run = [&](const OpFn& op) {
@@ -36,9 +46,9 @@ void check_same_on_gpu(const std::string& what, const OpFn& f, const OpFn& g, co
     Tensor y = op(in);
     Generator gen(5);
     y.backward(Tensor::normal(y.shape(), gen).to(Device::cuda()));
-    std::vector<std::vector<float>> out{y.to_vector()};
+    std::vector<std::vector<uint32_t>> out{bits(y)};
     for (const Tensor& t : in)
-      if (t.defined()) out.push_back(t.grad().to_vector());
+      if (t.defined()) out.push_back(bits(t.grad()));
     return out;
   };
   const auto want = run(g), got = run(f);
@@ -69,6 +79,7 @@ TEST_CASE("relu_max_pool2d: GPU matches the CPU exactly and max_pool2d(relu(x)) 
       auto fused = [=](const std::vector<Tensor>& t) { return relu_max_pool2d(t[0], k, st, pd); };
       auto unfused = [=](const std::vector<Tensor>& t) { return max_pool2d(relu(t[0]), k, st, pd); };
       check_cuda_matches_cpu(what, fused, {x}, 0.0);
+      CHECK(bits(relu_max_pool2d(x.to(Device::cuda()), k, st, pd)) == bits(relu_max_pool2d(x, k, st, pd)));
       check_same_on_gpu(what, fused, unfused, {x});
     }
 }
