@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/creation.hpp"
@@ -110,8 +111,10 @@ TEST_CASE("conv2d_relu and linear_relu: GPU matches the CPU and the unfused ops 
     check_cuda_matches_cpu(what, fused, c.bias ? in : std::vector<Tensor>{in[0], in[1]}, 1e-4);
     check_same_on_gpu(what, fused, unfused, in);
   }
-  for (int64_t n : {1, 7, 64}) {
-    const std::vector<Tensor> in = {uniform_tensor({n, 37}, gen), uniform_tensor({29, 37}, gen),
+  // (n, in): k = 600 >= 512 with one 64x64 tile splits the GEMM's k loop (kernels/cuda/gemm_split.hpp):
+  // the ReLU must then come after the slices are added (gemm_reduce_kernel), not on each slice.
+  for (auto [n, features] : {std::pair<int64_t, int64_t>{1, 37}, {7, 37}, {64, 37}, {4, 600}}) {
+    const std::vector<Tensor> in = {uniform_tensor({n, features}, gen), uniform_tensor({29, features}, gen),
                                     uniform_tensor({29}, gen)};
     auto fused = [](const std::vector<Tensor>& t) { return linear_relu(t[0], t[1], t[2]); };
     auto unfused = [](const std::vector<Tensor>& t) { return relu(linear(t[0], t[1], t[2])); };
