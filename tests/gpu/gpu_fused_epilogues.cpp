@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 
 #include "core/creation.hpp"
 #include "core/ops.hpp"
+#include "kernels/cuda/kernels_cuda.hpp"
 #include "gradcheck.hpp"
 #include "op_test_util.hpp"
 
@@ -26,6 +28,21 @@ std::vector<uint32_t> bits(const Tensor& t) {
   if (!v.empty()) std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
   return b;
 }
+
+// Ours always; cuDNN/cuBLAS too where the build has them (their output, then ReLU in place).
+std::vector<CudaKernels> backends() {
+  std::vector<CudaKernels> out{CudaKernels::Ours};
+  const char* off = std::getenv("DLCRAFT_TEST_NO_VENDOR");
+  if (cuda_vendor_available() && !(off && *off && std::string(off) != "0")) out.push_back(CudaKernels::Vendor);
+  return out;
+}
+
+// Back to the previous backend at the end of the scope, also when a check throws.
+struct BackendScope {
+  explicit BackendScope(CudaKernels k) : previous(cuda_kernels()) { set_cuda_kernels(k); }
+  ~BackendScope() { set_cuda_kernels(previous); }
+  CudaKernels previous;
+};
 
 std::string sz(Size2 v) { return "(" + std::to_string(v.h) + ", " + std::to_string(v.w) + ")"; }
 
@@ -97,29 +114,35 @@ TEST_CASE("conv2d_relu and linear_relu: GPU matches the CPU and the unfused ops 
       {{2, 16, 8, 8}, {32, 16, 3, 3}, 1, 1, true},  // a CNN block's shape, smaller
   };
   Generator gen(2202);
-  for (const Case& c : cases) {
-    const Size2 st = c.stride, pd = c.padding;
-    const std::vector<Tensor> in = {uniform_tensor(c.x, gen), uniform_tensor(c.w, gen),
-                                    c.bias ? uniform_tensor({c.w[0]}, gen) : Tensor()};
-    const std::string what = "conv2d_relu x " + to_string(c.x) + " w " + to_string(c.w) + " stride " + sz(st) +
-                             " padding " + sz(pd) + (c.bias ? "" : ", no bias");
-    // No bias: check_cuda_matches_cpu gets two inputs (it copies each one to the GPU).
-    auto fused = [=](const std::vector<Tensor>& t) {
-      return conv2d_relu(t[0], t[1], t.size() > 2 ? t[2] : Tensor(), st, pd);
-    };
-    auto unfused = [=](const std::vector<Tensor>& t) { return relu(conv2d(t[0], t[1], t[2], st, pd)); };
-    check_cuda_matches_cpu(what, fused, c.bias ? in : std::vector<Tensor>{in[0], in[1]}, 1e-4);
-    check_same_on_gpu(what, fused, unfused, in);
-  }
-  // (n, in): k = 600 >= 512 with one 64x64 tile splits the GEMM's k loop (kernels/cuda/gemm_split.hpp):
-  // the ReLU must then come after the slices are added (gemm_reduce_kernel), not on each slice.
-  for (auto [n, features] : {std::pair<int64_t, int64_t>{1, 37}, {7, 37}, {64, 37}, {4, 600}}) {
-    const std::vector<Tensor> in = {uniform_tensor({n, features}, gen), uniform_tensor({29, features}, gen),
-                                    uniform_tensor({29}, gen)};
-    auto fused = [](const std::vector<Tensor>& t) { return linear_relu(t[0], t[1], t[2]); };
-    auto unfused = [](const std::vector<Tensor>& t) { return relu(linear(t[0], t[1], t[2])); };
-    check_cuda_matches_cpu("linear_relu n " + std::to_string(n), fused, in, 1e-4);
-    check_same_on_gpu("linear_relu n " + std::to_string(n), fused, unfused, in);
+  for (CudaKernels backend : backends()) {
+    BackendScope scope(backend);
+    INFO("GPU kernels: " << (backend == CudaKernels::Ours ? "ours" : "vendor (cuDNN/cuBLAS)"));
+    for (const Case& c : cases) {
+      const Size2 st = c.stride, pd = c.padding;
+      const std::vector<Tensor> in = {uniform_tensor(c.x, gen), uniform_tensor(c.w, gen),
+                                      c.bias ? uniform_tensor({c.w[0]}, gen) : Tensor()};
+      const std::string what = "conv2d_relu x " + to_string(c.x) + " w " + to_string(c.w) + " stride " + sz(st) +
+                               " padding " + sz(pd) + (c.bias ? "" : ", no bias");
+      // No bias: check_cuda_matches_cpu gets two inputs (it copies each one to the GPU).
+      auto fused = [=](const std::vector<Tensor>& t) {
+        return conv2d_relu(t[0], t[1], t.size() > 2 ? t[2] : Tensor(), st, pd);
+      };
+      auto unfused = [=](const std::vector<Tensor>& t) { return relu(conv2d(t[0], t[1], t[2], st, pd)); };
+      check_cuda_matches_cpu(what, fused, c.bias ? in : std::vector<Tensor>{in[0], in[1]}, 1e-4);
+      // Bitwise against the unfused ops with ours only: cuDNN may pick backward algorithms
+      // that sum with atomics (a different rounding each run).
+      if (backend == CudaKernels::Ours) check_same_on_gpu(what, fused, unfused, in);
+    }
+    // (n, in): k = 600 >= 512 with one 64x64 tile splits the GEMM's k loop (kernels/cuda/gemm_split.hpp):
+    // the ReLU must then come after the slices are added (gemm_reduce_kernel), not on each slice.
+    for (auto [n, features] : {std::pair<int64_t, int64_t>{1, 37}, {7, 37}, {64, 37}, {4, 600}}) {
+      const std::vector<Tensor> in = {uniform_tensor({n, features}, gen), uniform_tensor({29, features}, gen),
+                                      uniform_tensor({29}, gen)};
+      auto fused = [](const std::vector<Tensor>& t) { return linear_relu(t[0], t[1], t[2]); };
+      auto unfused = [](const std::vector<Tensor>& t) { return relu(linear(t[0], t[1], t[2])); };
+      check_cuda_matches_cpu("linear_relu n " + std::to_string(n), fused, in, 1e-4);
+      if (backend == CudaKernels::Ours) check_same_on_gpu("linear_relu n " + std::to_string(n), fused, unfused, in);
+    }
   }
 }
 
