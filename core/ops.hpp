@@ -65,6 +65,18 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size,
                            const std::string& who = "adaptive_avg_pool2d");
 
+// Fused epilogues (core/ops/fused_epilogues.cpp, docs/fused_epilogues.md): the same values and
+// gradients as the compositions, with one pass over the activations fewer each.
+// conv2d_relu = relu(conv2d(...)) and linear_relu = relu(linear(...)): bias and ReLU in the
+// output pass; backward masks dy by y > 0 from the saved output.
+Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride = 1,
+                   Size2 padding = 0, const std::string& who = "conv2d_relu");
+Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                   const std::string& who = "linear_relu");
+// relu_max_pool2d = max_pool2d(relu(x)), bitwise: pools x, then ReLU on the smaller output.
+Tensor relu_max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = 0, Size2 padding = 0,
+                       const std::string& who = "relu_max_pool2d");
+
 // Batch normalisation over dim 1 of x (N,C), (N,C,L) or (N,C,H,W) (core/ops/batch_norm.cpp):
 //   y = (x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c
 // training: mean/var are the batch's (over N and the spatial dims; var biased), and the

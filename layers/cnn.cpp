@@ -9,7 +9,15 @@ BasicBlock::BasicBlock(int in_channels, int out_channels, int hidden_dim) {
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
-  return (*pool)(relu((*conv2)(relu((*conv1)(x)))));
+  // The notes' formula, unfused: pool(relu(conv2(relu(conv1(x))))). It still runs when a
+  // sub-module has a forward hook (summary, extract_features), which must see each output.
+  if (conv1->forward_hook() || conv2->forward_hook() || pool->forward_hook())
+    return (*pool)(relu((*conv2)(relu((*conv1)(x)))));
+  // Fused (docs/fused_epilogues.md): conv1's bias and ReLU in its output pass; conv2's ReLU
+  // after the pooling, on a quarter of the values (max and ReLU commute), its backward mask
+  // from the pool's saved argmax and output. Same parameters, same values.
+  const Tensor h = conv2d_relu(x, conv1->weight, conv1->bias, conv1->stride, conv1->padding, conv1->who());
+  return relu_max_pool2d(conv2->forward(h), pool->kernel, pool->stride, pool->padding, pool->who());
 }
 
 CNN::CNN(int num_classes) {
@@ -25,7 +33,12 @@ CNN::CNN(int num_classes) {
 Tensor CNN::forward(const Tensor& x) {
   Tensor h = (*block3)((*block2)((*block1)(x)));
   h = flatten(h, 1);
-  return (*fc3)(relu((*fc2)(relu((*fc1)(h)))));
+  // Unfused: fc3(relu(fc2(relu(fc1(h))))), kept where fc1 or fc2 has a forward hook.
+  if (fc1->forward_hook() || fc2->forward_hook()) return (*fc3)(relu((*fc2)(relu((*fc1)(h)))));
+  // Fused: bias and ReLU in fc1's and fc2's output pass (linear_relu, docs/fused_epilogues.md).
+  h = linear_relu(h, fc1->weight, fc1->bias, fc1->who());
+  h = linear_relu(h, fc2->weight, fc2->bias, fc2->who());
+  return (*fc3)(h);
 }
 
 }  // namespace dlcraft

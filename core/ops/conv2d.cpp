@@ -1,15 +1,20 @@
-// conv2d op: checks, device dispatch, backward. Kernels: kernels/cpu/conv2d.cpp,
-// kernels/cpu/conv2d_winograd.cpp, kernels/cuda/conv2d.cu. Note: docs/convolution.md.
+// conv2d and conv2d_relu ops: checks, device dispatch, backward. Kernels: kernels/cpu/conv2d.cpp,
+// kernels/cpu/conv2d_winograd.cpp, kernels/cuda/conv2d.cu. Notes: docs/convolution.md,
+// docs/fused_epilogues.md (conv2d_relu).
 #include "core/autograd.hpp"
 #include "core/ops.hpp"
+#include "core/ops/elementwise_util.hpp"
 #include "core/ops/op_checks.hpp"
 #include "kernels/cpu/kernels_cpu.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
 
 namespace dlcraft {
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride,
-              Size2 padding, const std::string& who) {
+namespace {
+
+// relu: conv2d_relu, the ReLU applied in the conv's output pass (the fused epilogue).
+Tensor conv2d_op(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride,
+                 Size2 padding, const std::string& who, bool relu) {
   check_rank(x, 4, who, "input");
   check_rank(weight, 4, who, "weight");
   check_same_device({x, weight, bias}, who);
@@ -38,20 +43,29 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   const ConvAlgorithm algo = on_cpu_fast ? conv_algorithm_for(x.shape(), weight.shape(), stride, padding)
                                          : ConvAlgorithm::Im2col;
   const int tile = algo == ConvAlgorithm::Winograd2 ? 2 : algo == ConvAlgorithm::Winograd4 ? 4 : 0;
-  if (x.device().is_cuda())
-    (vendor ? conv2d_forward_cudnn : conv2d_forward_cuda)(s, x.data(), weight.data(), b, y.data());
-  else if (cpu_kernels() == CpuKernels::Reference)
-    conv2d_forward_reference_cpu(s, x.data(), weight.data(), b, y.data());
-  else if (tile)
-    conv2d_forward_winograd_cpu(tile, s, x.data(), weight.data(), b, y.data());
-  else
-    conv2d_forward_cpu(s, x.data(), weight.data(), b, y.data());
+  if (x.device().is_cuda() && vendor) {
+    conv2d_forward_cudnn(s, x.data(), weight.data(), b, y.data());
+    if (relu) relu_forward_cuda(y.numel(), y.data(), y.data());  // cuDNN's output, then ReLU in place
+  } else if (x.device().is_cuda()) {
+    conv2d_forward_cuda(s, x.data(), weight.data(), b, y.data(), relu);
+  } else if (cpu_kernels() == CpuKernels::Reference) {
+    conv2d_forward_reference_cpu(s, x.data(), weight.data(), b, y.data(), relu);
+  } else if (tile) {
+    conv2d_forward_winograd_cpu(tile, s, x.data(), weight.data(), b, y.data(), relu);
+  } else {
+    conv2d_forward_cpu(s, x.data(), weight.data(), b, y.data(), relu);
+  }
+  if (!needs_grad({x, weight, bias})) return y;
 
-  // The backward reads x and the weight: raise if either is changed in place before it runs.
+  // The backward reads x and the weight (and, fused, the output y for ReLU's mask): raise if
+  // one is changed in place before it runs. y.detach(): the node must not own its output.
+  const SavedTensor saved_y = relu ? SavedTensor(y.detach()) : SavedTensor();
   return record(y, who, {x, weight, bias}, [s, x, weight, bias, vendor, tile, who, saved_x = SavedTensor(x),
-                                            saved_w = SavedTensor(weight)](const Tensor& dy) {
+                                            saved_w = SavedTensor(weight), saved_y](const Tensor& dy_out) {
     saved_x.get(who);
     saved_w.get(who);
+    // conv2d_relu: dL/d(pre-activation) = dy where y > 0; the rest is conv2d's backward.
+    const Tensor dy = saved_y.defined() ? relu_backward_from_output(saved_y.get(who), dy_out) : dy_out;
     const Device d = dy.device();
     if (x.requires_grad()) {
       Tensor dx = Tensor::empty(x.shape(), d);
@@ -82,6 +96,18 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
       if (want_b) accumulate_grad(bias, db);
     }
   });
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride,
+              Size2 padding, const std::string& who) {
+  return conv2d_op(x, weight, bias, stride, padding, who, /*relu=*/false);
+}
+
+Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride,
+                   Size2 padding, const std::string& who) {
+  return conv2d_op(x, weight, bias, stride, padding, who, /*relu=*/true);
 }
 
 }  // namespace dlcraft

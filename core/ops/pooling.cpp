@@ -1,5 +1,6 @@
-// max_pool2d and avg_pool2d ops. Kernels: kernels/cpu/pooling.cpp, kernels/cuda/pooling.cu.
-// Note: docs/pooling.md.
+// max_pool2d, avg_pool2d and relu_max_pool2d ops. Kernels: kernels/cpu/pooling.cpp,
+// kernels/cuda/pooling.cu (relu_max_pool2d: kernels/*/relu_max_pool.*). Notes: docs/pooling.md,
+// docs/fused_epilogues.md.
 #include <memory>
 
 #include "core/autograd.hpp"
@@ -55,6 +56,33 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
       max_pool2d_backward_cuda(s, dy.data(), idx, dx.data());
     else
       max_pool2d_backward_cpu(s, dy.data(), idx, dx.data());
+    accumulate_grad(x, dx);
+  });
+}
+
+// max_pool2d(relu(x)) in one pass; the unfused pair writes and reads relu(x) in between.
+Tensor relu_max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
+                       const std::string& who) {
+  Pool2dShape s = pool_shape(x, kernel, stride, padding, who);
+  const Device d = x.device();
+  Tensor y = Tensor::empty({s.n, s.c, s.out_h(), s.out_w()}, d);
+  auto argmax = std::make_shared<Buffer>(d, sizeof(int32_t) * y.numel());
+  auto* idx = static_cast<int32_t*>(argmax->data());
+  if (d.is_cuda())
+    relu_max_pool2d_forward_cuda(s, x.data(), y.data(), idx);
+  else
+    relu_max_pool2d_forward_cpu(s, x.data(), y.data(), idx);
+  if (!needs_grad({x})) return y;
+  // Backward: the saved argmax says where dy goes, the saved output y whether ReLU passed it
+  // (y > 0): no mask of the input's size is kept. y.detach(): the node must not own y.
+  return record(y, who, {x}, [s, x, argmax, who, saved_y = SavedTensor(y.detach())](const Tensor& dy) {
+    const Tensor& yy = saved_y.get(who);
+    Tensor dx = Tensor::empty(x.shape(), dy.device());
+    auto* idx = static_cast<const int32_t*>(argmax->data());
+    if (dy.device().is_cuda())
+      relu_max_pool2d_backward_cuda(s, dy.data(), yy.data(), idx, dx.data());
+    else
+      relu_max_pool2d_backward_cpu(s, dy.data(), yy.data(), idx, dx.data());
     accumulate_grad(x, dx);
   });
 }

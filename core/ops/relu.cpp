@@ -1,6 +1,7 @@
 // relu op. Kernels: kernels/cpu/relu.cpp, kernels/cuda/relu.cu. Note: docs/relu.md.
 #include "core/autograd.hpp"
 #include "core/ops.hpp"
+#include "core/ops/elementwise_util.hpp"
 #include "core/ops/op_checks.hpp"
 #include "kernels/cpu/kernels_cpu.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
@@ -24,6 +25,16 @@ Tensor relu(const Tensor& x) {
       relu_backward_cpu(x.numel(), x.data(), dy.data(), dx.data());
     accumulate_grad(x, dx);
   });
+}
+
+Tensor relu_backward_from_output(const Tensor& y, const Tensor& dy) {
+  // relu_backward's test "x <= 0" gives the same answer on y = relu(x): y <= 0 iff x <= 0.
+  Tensor dx = Tensor::empty(dy.shape(), dy.device());
+  if (dy.device().is_cuda())
+    relu_backward_cuda(dy.numel(), y.data(), dy.data(), dx.data());
+  else
+    relu_backward_cpu(dy.numel(), y.data(), dy.data(), dx.data());
+  return dx;
 }
 
 }  // namespace dlcraft

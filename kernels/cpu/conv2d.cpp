@@ -12,7 +12,7 @@ namespace dlcraft {
 
 // ---------------------------------------------------------------- 1: reference loops
 void conv2d_forward_reference_cpu(const Conv2dShape& s, const float* x, const float* w,
-                                  const float* b, float* y) {
+                                  const float* b, float* y, bool relu) {
   const int oh = s.out_h(), ow = s.out_w();
   for (int n = 0; n < s.n; ++n)
     for (int k = 0; k < s.k; ++k)
@@ -28,7 +28,8 @@ void conv2d_forward_reference_cpu(const Conv2dShape& s, const float* x, const fl
                 acc += double(w[((k * s.c + c) * s.r + i) * s.s + j]) *
                        x[((n * s.c + c) * s.h + hi) * s.w + wi];
               }
-          y[((n * s.k + k) * oh + p) * ow + q] = float(acc);
+          const float v = float(acc);
+          y[((n * s.k + k) * oh + p) * ow + q] = relu && v < 0.0f ? 0.0f : v;  // NaN, -0 kept (relu.cpp)
         }
 }
 
@@ -150,10 +151,28 @@ bool pointwise(const Conv2dShape& s) {
   return s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 && s.pad_w == 0;
 }
 
+// The output pass over columns [p0, p1) of y_n (k rows, P apart): + b[k], then the fused ReLU
+// (docs/fused_epilogues.md) while the values are still in cache, instead of a second pass
+// over the whole activation later. Same formula as kernels/cpu/relu.cpp: NaN and -0 kept.
+void epilogue(int k_count, int P, int p0, int p1, const float* b, bool relu, float* yn) {
+  if (!b && !relu) return;
+  for (int k = 0; k < k_count; ++k) {
+    const float bk = b ? b[k] : 0.0f;
+    float* row = yn + int64_t(k) * P;
+    if (relu)
+      for (int p = p0; p < p1; ++p) {
+        const float v = b ? row[p] + bk : row[p];
+        row[p] = v < 0.0f ? 0.0f : v;
+      }
+    else
+      for (int p = p0; p < p1; ++p) row[p] += bk;
+  }
+}
+
 }  // namespace
 
 void conv2d_forward_cpu(const Conv2dShape& s, const float* x, const float* w, const float* b,
-                        float* y) {
+                        float* y, bool relu) {
   const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s;
   const bool direct = pointwise(s);
   if (s.n < max_threads()) {
@@ -174,9 +193,7 @@ void conv2d_forward_cpu(const Conv2dShape& s, const float* x, const float* w, co
       for (int p0 = 0; p0 < P; p0 += block) {
         const int cols = std::min(block, P - p0);
         gemm_cpu(false, false, s.k, cols, CRS, 1.0f, w, CRS, col + p0, P, 0.0f, yn + p0, P);
-        if (b)
-          for (int k = 0; k < s.k; ++k)
-            for (int p = p0; p < p0 + cols; ++p) yn[k * P + p] += b[k];
+        epilogue(s.k, P, p0, p0 + cols, b, relu, yn);
       }
     }
     return;
@@ -193,9 +210,7 @@ void conv2d_forward_cpu(const Conv2dShape& s, const float* x, const float* w, co
     }
     float* yn = y + int64_t(n) * s.k * P;
     gemm_cpu(false, false, s.k, P, CRS, 1.0f, w, CRS, col, P, 0.0f, yn, P);
-    if (b)
-      for (int k = 0; k < s.k; ++k)
-        for (int p = 0; p < P; ++p) yn[k * P + p] += b[k];
+    epilogue(s.k, P, 0, P, b, relu, yn);
   }
 }
 

@@ -232,7 +232,7 @@ const float* transform_filters(const float* w, int k, int c, bool flip) {
 // padding may be negative: the backward-input conv with padding > 2 crops instead).
 template <class F>
 void forward_transformed(const Conv2dShape& s, const float* x, const float* u, const float* bias,
-                         float* y) {
+                         float* y, bool relu = false) {
   constexpr int E = F::a * F::a;
   const Tiling tl = make_tiling(s, F::m);
   const int oh = s.out_h(), ow = s.out_w();
@@ -261,7 +261,11 @@ void forward_transformed(const Conv2dShape& s, const float* x, const float* u, c
           float* plane = y + (int64_t(pos[l].n) * s.k + k) * oh * ow;
           // A tile past the bottom or right edge computed outputs that do not exist: drop them.
           for (int i = 0; i < F::m && p0 + i < oh; ++i)
-            for (int j = 0; j < F::m && q0 + j < ow; ++j) plane[(p0 + i) * ow + q0 + j] = yt[i][j][l] + bk;
+            for (int j = 0; j < F::m && q0 + j < ow; ++j) {
+              // relu: the fused epilogue (docs/fused_epilogues.md), kernels/cpu/relu.cpp's formula.
+              const float v = yt[i][j][l] + bk;
+              plane[(p0 + i) * ow + q0 + j] = relu && v < 0.0f ? 0.0f : v;
+            }
         }
       }
     }
@@ -269,8 +273,8 @@ void forward_transformed(const Conv2dShape& s, const float* x, const float* u, c
 }
 
 template <class F>
-void forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y) {
-  forward_transformed<F>(s, x, transform_filters<F>(w, s.k, s.c, /*flip=*/false), b, y);
+void forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y, bool relu) {
+  forward_transformed<F>(s, x, transform_filters<F>(w, s.k, s.c, /*flip=*/false), b, y, relu);
 }
 
 // dx = the "full" correlation of dy with the flipped kernel (docs/convolution.md, Backward):
@@ -377,10 +381,10 @@ bool conv2d_winograd_eligible(const Conv2dShape& s) {
 }
 
 void conv2d_forward_winograd_cpu(int tile, const Conv2dShape& s, const float* x, const float* w, const float* b,
-                                 float* y) {
+                                 float* y, bool relu) {
   check_tile(tile, "conv2d_forward_winograd_cpu");
   check_shape(s, "conv2d_forward_winograd_cpu");
-  (tile == 2 ? forward<F2> : forward<F4>)(s, x, w, b, y);
+  (tile == 2 ? forward<F2> : forward<F4>)(s, x, w, b, y, relu);
 }
 
 void conv2d_backward_input_winograd_cpu(int tile, const Conv2dShape& s, const float* dy, const float* w,

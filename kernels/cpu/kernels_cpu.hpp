@@ -14,14 +14,15 @@ void gemm_cpu(bool trans_a, bool trans_b, int m, int n, int k, float alpha, cons
               int lda, const float* b, int ldb, float beta, float* c, int ldc);
 
 // ---- conv2d (kernels/cpu/conv2d.cpp) ----
+// relu: y = relu(conv + b) in the same output pass (the fused epilogue, docs/fused_epilogues.md).
 void conv2d_forward_reference_cpu(const Conv2dShape& s, const float* x, const float* w,
-                                  const float* b, float* y);
+                                  const float* b, float* y, bool relu = false);
 void conv2d_backward_input_reference_cpu(const Conv2dShape& s, const float* dy, const float* w,
                                          float* dx);
 void conv2d_backward_weight_reference_cpu(const Conv2dShape& s, const float* x, const float* dy,
                                           float* dw, float* db);
 void conv2d_forward_cpu(const Conv2dShape& s, const float* x, const float* w, const float* b,
-                        float* y);
+                        float* y, bool relu = false);
 void conv2d_backward_input_cpu(const Conv2dShape& s, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight_cpu(const Conv2dShape& s, const float* x, const float* dy, float* dw,
                                 float* db);
@@ -31,19 +32,19 @@ void conv2d_backward_weight_cpu(const Conv2dShape& s, const float* x, const floa
 // padding (conv2d_winograd_eligible; others raise ArgumentError). Same arguments as above.
 bool conv2d_winograd_eligible(const Conv2dShape& s);
 void conv2d_forward_winograd_cpu(int tile, const Conv2dShape& s, const float* x, const float* w,
-                                 const float* b, float* y);
+                                 const float* b, float* y, bool relu = false);
 void conv2d_backward_input_winograd_cpu(int tile, const Conv2dShape& s, const float* dy,
                                         const float* w, float* dx);
 void conv2d_backward_weight_winograd_cpu(int tile, const Conv2dShape& s, const float* x,
                                          const float* dy, float* dw, float* db);
 
-// ---- linear (kernels/cpu/linear.cpp) ----
+// ---- linear (kernels/cpu/linear.cpp); relu: the fused epilogue, as for conv2d ----
 void linear_forward_reference_cpu(const LinearShape& s, const float* x, const float* w,
-                                  const float* b, float* y);
+                                  const float* b, float* y, bool relu = false);
 void linear_backward_reference_cpu(const LinearShape& s, const float* x, const float* w,
                                    const float* dy, float* dx, float* dw, float* db);
 void linear_forward_cpu(const LinearShape& s, const float* x, const float* w, const float* b,
-                        float* y);
+                        float* y, bool relu = false);
 void linear_backward_cpu(const LinearShape& s, const float* x, const float* w, const float* dy,
                          float* dx, float* dw, float* db);
 
@@ -58,6 +59,12 @@ void max_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, const int32_
                              float* dx);
 void avg_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y);
 void avg_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, float* dx);
+// max_pool2d(relu(x)) in one pass (kernels/cpu/relu_max_pool.cpp, docs/fused_epilogues.md):
+// the same y and argmax as max_pool2d_forward_cpu on relu(x); backward sends dy to the argmax
+// where y > 0 (y is the saved output: the mask costs no extra memory).
+void relu_max_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y, int32_t* argmax);
+void relu_max_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, const float* y,
+                                  const int32_t* argmax, float* dx);
 
 // ---- softmax cross-entropy (kernels/cpu/softmax_cross_entropy.cpp) ----
 // logits (n, classes) -> probs (n, classes) and the mean loss over the batch in *loss.

@@ -7,12 +7,13 @@
 namespace dlcraft {
 
 void linear_forward_reference_cpu(const LinearShape& s, const float* x, const float* w,
-                                  const float* b, float* y) {
+                                  const float* b, float* y, bool relu) {
   for (int n = 0; n < s.n; ++n)
     for (int o = 0; o < s.out; ++o) {
       double acc = b ? b[o] : 0.0;  // y[n,o] = b[o] + sum_i x[n,i] w[o,i]
       for (int i = 0; i < s.in; ++i) acc += double(x[n * s.in + i]) * w[o * s.in + i];
-      y[n * s.out + o] = float(acc);
+      const float v = float(acc);
+      y[n * s.out + o] = relu && v < 0.0f ? 0.0f : v;  // the fused ReLU (relu.cpp's formula)
     }
 }
 
@@ -41,12 +42,16 @@ void linear_backward_reference_cpu(const LinearShape& s, const float* x, const f
 }
 
 void linear_forward_cpu(const LinearShape& s, const float* x, const float* w, const float* b,
-                        float* y) {
-  // y = x W^T, then the bias on every row.
+                        float* y, bool relu) {
+  // y = x W^T, then the bias on every row, and the fused ReLU in the same pass
+  // (docs/fused_epilogues.md; relu.cpp's formula: NaN and -0 kept).
   gemm_cpu(false, true, s.n, s.out, s.in, 1.0f, x, s.in, w, s.in, 0.0f, y, s.out);
-  if (b)
-    for (int n = 0; n < s.n; ++n)
-      for (int o = 0; o < s.out; ++o) y[n * s.out + o] += b[o];
+  if (!b && !relu) return;
+  for (int n = 0; n < s.n; ++n)
+    for (int o = 0; o < s.out; ++o) {
+      const float v = b ? y[n * s.out + o] + b[o] : y[n * s.out + o];
+      y[n * s.out + o] = relu && v < 0.0f ? 0.0f : v;
+    }
 }
 
 void linear_backward_cpu(const LinearShape& s, const float* x, const float* w, const float* dy,

@@ -107,7 +107,8 @@ std::unique_ptr<Buffer> col_buffer(const Conv2dShape& s, int chunk) {
 
 }  // namespace
 
-void conv2d_forward_cuda(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y) {
+void conv2d_forward_cuda(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
+                         bool relu) {
   const int P = s.out_h() * s.out_w(), CRS = s.c * s.r * s.s, chunk = images_per_chunk(s);
   const std::unique_ptr<Buffer> col = col_buffer(s, chunk);
   for (int n0 = 0; n0 < s.n; n0 += chunk) {
@@ -121,6 +122,7 @@ void conv2d_forward_cuda(const Conv2dShape& s, const float* x, const float* w, c
     GemmBatch batch{count, 0, int64_t(CRS) * P, int64_t(s.k) * P, false};
     GemmEpilogue ep;
     ep.bias_row = b;  // row of y_n = output channel k
+    ep.relu = relu;   // conv2d_relu: the fused epilogue (docs/fused_epilogues.md)
     gemm_cuda_ex(false, false, s.k, P, CRS, 1.0f, w, CRS, colp, P, 0.0f, y + int64_t(n0) * s.k * P, P, batch, ep);
   }
 }

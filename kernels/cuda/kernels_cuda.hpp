@@ -127,8 +127,9 @@ void gemm_cublas(bool trans_a, bool trans_b, int m, int n, int k, float alpha, c
                  int lda, const float* b, int ldb, float beta, float* c, int ldc);
 
 // ---- conv2d (kernels/cuda/conv2d.cu; the _cudnn ones in kernels/cuda/vendor.cu) ----
+// relu: y = relu(conv + b) in the GEMM's epilogue (docs/fused_epilogues.md).
 void conv2d_forward_cuda(const Conv2dShape& s, const float* x, const float* w, const float* b,
-                         float* y);
+                         float* y, bool relu = false);
 void conv2d_backward_input_cuda(const Conv2dShape& s, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight_cuda(const Conv2dShape& s, const float* x, const float* dy, float* dw,
                                  float* db);
@@ -140,7 +141,7 @@ void conv2d_backward_weight_cudnn(const Conv2dShape& s, const float* x, const fl
 
 // ---- linear (kernels/cuda/linear.cu): ours on gemm_cuda, or cuBLAS ----
 void linear_forward_cuda(const LinearShape& s, const float* x, const float* w, const float* b,
-                         float* y);
+                         float* y, bool relu = false);
 void linear_backward_cuda(const LinearShape& s, const float* x, const float* w, const float* dy,
                           float* dx, float* dw, float* db);
 void linear_forward_cublas(const LinearShape& s, const float* x, const float* w, const float* b,
@@ -156,6 +157,10 @@ void max_pool2d_backward_cuda(const Pool2dShape& s, const float* dy, const int32
                               float* dx);
 void avg_pool2d_forward_cuda(const Pool2dShape& s, const float* x, float* y);
 void avg_pool2d_backward_cuda(const Pool2dShape& s, const float* dy, float* dx);
+// max_pool2d(relu(x)) in one pass (kernels/cuda/relu_max_pool.cu): as the CPU's.
+void relu_max_pool2d_forward_cuda(const Pool2dShape& s, const float* x, float* y, int32_t* argmax);
+void relu_max_pool2d_backward_cuda(const Pool2dShape& s, const float* dy, const float* y,
+                                   const int32_t* argmax, float* dx);
 // Fused: probabilities, the mean loss (into *loss on the device) in one launch.
 void softmax_cross_entropy_forward_cuda(int n, int classes, const float* logits,
                                         const int32_t* labels, float* probs, float* loss);

@@ -31,9 +31,11 @@ void add_bias_cols_cuda(int n, int out, const float* b, float* y) {
   launch("linear bias", add_bias_cols_kernel, grid_for(int64_t(n) * out), 256, n, out, b, y);
 }
 
-void linear_forward_cuda(const LinearShape& s, const float* x, const float* w, const float* b, float* y) {
+void linear_forward_cuda(const LinearShape& s, const float* x, const float* w, const float* b, float* y,
+                         bool relu) {
   GemmEpilogue ep;
   ep.bias_col = b;
+  ep.relu = relu;  // linear_relu: the fused epilogue (docs/fused_epilogues.md)
   gemm_cuda_ex(false, true, s.n, s.out, s.in, 1.0f, x, s.in, w, s.in, 0.0f, y, s.out, {}, ep);
 }
 

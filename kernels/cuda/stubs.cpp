@@ -77,13 +77,13 @@ void add_cuda(int64_t, const float*, const float*, float*) { no_cuda("add_cuda")
 void all_finite_cuda(int64_t, const float*, int32_t*) { no_cuda("all_finite_cuda"); }
 void gemm_cuda(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int, const GemmBatch&) { no_cuda("gemm_cuda"); }
 void gemm_cublas(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int) { no_cuda("gemm_cublas"); }
-void conv2d_forward_cuda(const Conv2dShape&, const float*, const float*, const float*, float*) { no_cuda("conv2d_forward_cuda"); }
+void conv2d_forward_cuda(const Conv2dShape&, const float*, const float*, const float*, float*, bool) { no_cuda("conv2d_forward_cuda"); }
 void conv2d_backward_input_cuda(const Conv2dShape&, const float*, const float*, float*) { no_cuda("conv2d_backward_input_cuda"); }
 void conv2d_backward_weight_cuda(const Conv2dShape&, const float*, const float*, float*, float*) { no_cuda("conv2d_backward_weight_cuda"); }
 void conv2d_forward_cudnn(const Conv2dShape&, const float*, const float*, const float*, float*) { no_cuda("conv2d_forward_cudnn"); }
 void conv2d_backward_input_cudnn(const Conv2dShape&, const float*, const float*, float*) { no_cuda("conv2d_backward_input_cudnn"); }
 void conv2d_backward_weight_cudnn(const Conv2dShape&, const float*, const float*, float*, float*) { no_cuda("conv2d_backward_weight_cudnn"); }
-void linear_forward_cuda(const LinearShape&, const float*, const float*, const float*, float*) { no_cuda("linear_forward_cuda"); }
+void linear_forward_cuda(const LinearShape&, const float*, const float*, const float*, float*, bool) { no_cuda("linear_forward_cuda"); }
 void linear_backward_cuda(const LinearShape&, const float*, const float*, const float*, float*, float*, float*) { no_cuda("linear_backward_cuda"); }
 void linear_forward_cublas(const LinearShape&, const float*, const float*, const float*, float*) { no_cuda("linear_forward_cublas"); }
 void linear_backward_cublas(const LinearShape&, const float*, const float*, const float*, float*, float*, float*) { no_cuda("linear_backward_cublas"); }
@@ -93,6 +93,8 @@ void max_pool2d_forward_cuda(const Pool2dShape&, const float*, float*, int32_t*)
 void max_pool2d_backward_cuda(const Pool2dShape&, const float*, const int32_t*, float*) { no_cuda("max_pool2d_backward_cuda"); }
 void avg_pool2d_forward_cuda(const Pool2dShape&, const float*, float*) { no_cuda("avg_pool2d_forward_cuda"); }
 void avg_pool2d_backward_cuda(const Pool2dShape&, const float*, float*) { no_cuda("avg_pool2d_backward_cuda"); }
+void relu_max_pool2d_forward_cuda(const Pool2dShape&, const float*, float*, int32_t*) { no_cuda("relu_max_pool2d_forward_cuda"); }
+void relu_max_pool2d_backward_cuda(const Pool2dShape&, const float*, const float*, const int32_t*, float*) { no_cuda("relu_max_pool2d_backward_cuda"); }
 void softmax_cross_entropy_forward_cuda(int, int, const float*, const int32_t*, float*, float*) { no_cuda("softmax_cross_entropy_forward_cuda"); }
 void softmax_cross_entropy_backward_cuda(int, int, const float*, const int32_t*, const float*, float*) { no_cuda("softmax_cross_entropy_backward_cuda"); }
 void count_correct_cuda(int, int, const float*, const int32_t*, int32_t*) { no_cuda("count_correct_cuda"); }
