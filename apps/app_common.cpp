@@ -29,14 +29,15 @@ Device choose_device(const std::string& name) {
   throw ArgumentError("--device must be auto, cpu or cuda, got '" + name + "'");
 }
 
-const std::vector<std::string> kConvAlgorithmNames{"im2col", "winograd2", "winograd4", "auto"};
+const std::vector<std::string> kConvAlgorithmNames{"auto", "im2col", "winograd2", "winograd4", "benchmark"};
 
 ConvAlgorithm parse_conv_algorithm(const std::string& name) {
   if (name == "im2col") return ConvAlgorithm::Im2col;
   if (name == "winograd2") return ConvAlgorithm::Winograd2;
   if (name == "winograd4") return ConvAlgorithm::Winograd4;
   if (name == "auto") return ConvAlgorithm::Auto;
-  throw ArgumentError("--conv must be im2col, winograd2, winograd4 or auto, got '" + name + "'");
+  if (name == "benchmark") return ConvAlgorithm::Benchmark;
+  throw ArgumentError("--conv must be auto, im2col, winograd2, winograd4 or benchmark, got '" + name + "'");
 }
 
 void check_finite_weights(const Module& model, const std::string& file) {

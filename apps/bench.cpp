@@ -28,6 +28,7 @@
 #include "core/ops.hpp"
 #include "core/random.hpp"
 #include "core/threads.hpp"
+#include "kernels/cpu/kernels_cpu.hpp"
 #include "kernels/cuda/kernel_steps.hpp"
 #include "kernels/cuda/kernels_cuda.hpp"
 #include "layers/cnn.hpp"
@@ -174,6 +175,51 @@ void bench_ops(Device device, int batch, int warmup, int repeats, const char* ba
 }
 
 // Our GEMM against cuBLAS on the model's linear shapes and a large square one.
+// --conv-passes: each pass of each CPU conv algorithm alone, on the CNN's conv shapes and a few
+// more that place Auto's thresholds (docs/winograd.md, "Which one runs").
+void bench_conv_passes(const std::vector<int>& batches, int warmup, int repeats) {
+  const ConvCase cases[] = {{"block1.conv1", 3, 16, 32},   {"block1.conv2", 16, 32, 32},  {"block2.conv1", 32, 64, 16},
+                            {"block2.conv2", 64, 128, 16}, {"block3.conv1", 128, 128, 8}, {"block3.conv2", 128, 256, 8},
+                            {"4 channels", 4, 16, 32},     {"8 channels", 8, 16, 32},      {"16 channels", 16, 32, 16},
+                            {"24 channels", 24, 32, 32},   {"4x4 output", 256, 256, 4},
+                            {"2x2 output", 512, 512, 2}};
+  const Device cpu = Device::cpu();
+  std::printf("\nCPU conv passes (3x3, stride 1, padding 1), ms, median of %d: f forward, bi backward to the "
+              "input, bw backward to the weight\n%-14s %5s %-16s", repeats, "layer", "batch", "C->K, size");
+  for (const char* a : {"im2col", "F(2x2,3x3)", "F(4x4,3x3)"}) std::printf(" | %-22s", a);
+  std::printf(" | auto\n");
+  for (int n : batches)
+    for (const ConvCase& c : cases) {
+      const Conv2dShape s{n, c.c, c.hw, c.hw, c.k, 3, 3, 1, 1, 1, 1};
+      Generator gen(3);
+      const std::vector<float> x = Tensor::normal({n, c.c, c.hw, c.hw}, gen).to_vector(),
+                               w = Tensor::normal({c.k, c.c, 3, 3}, gen).to_vector(),
+                               b = Tensor::normal({c.k}, gen).to_vector(),
+                               dy = Tensor::normal({n, c.k, c.hw, c.hw}, gen).to_vector();
+      std::vector<float> y(dy.size()), dx(x.size()), dw(w.size()), db(b.size());
+      char shape[48];
+      std::snprintf(shape, sizeof shape, "%d->%d, %dx%d", c.c, c.k, c.hw, c.hw);
+      std::printf("%-14s %5d %-16s", c.name, n, shape);
+      for (int tile : {0, 2, 4}) {
+        const double f = median_ms(warmup, repeats, [&] {
+          if (tile) conv2d_forward_winograd_cpu(tile, s, x.data(), w.data(), b.data(), y.data());
+          else conv2d_forward_cpu(s, x.data(), w.data(), b.data(), y.data());
+        }, cpu);
+        const double bi = median_ms(warmup, repeats, [&] {
+          if (tile) conv2d_backward_input_winograd_cpu(tile, s, dy.data(), w.data(), dx.data());
+          else conv2d_backward_input_cpu(s, dy.data(), w.data(), dx.data());
+        }, cpu);
+        const double bw = median_ms(warmup, repeats, [&] {
+          if (tile) conv2d_backward_weight_winograd_cpu(tile, s, x.data(), dy.data(), dw.data(), db.data());
+          else conv2d_backward_weight_cpu(s, x.data(), dy.data(), dw.data(), db.data());
+        }, cpu);
+        std::printf(" | f %5.2f bi %5.2f bw %5.2f", f, bi, bw);
+      }
+      const ConvAlgorithm a = conv_algorithm_for({n, c.c, c.hw, c.hw}, {c.k, c.c, 3, 3}, 1, 1);
+      std::printf(" | %s\n", a == ConvAlgorithm::Im2col ? "im2col" : a == ConvAlgorithm::Winograd2 ? "F(2x2)" : "F(4x4)");
+    }
+}
+
 void bench_gemm(int warmup, int repeats) {
   const Device gpu = Device::cuda();
   Generator gen(3);
@@ -321,9 +367,11 @@ int main(int argc, char** argv) {
   app.add_option("--model-batch-sizes", model_batches, "batch sizes for --model")->delimiter(',')->check(CLI::Range(1, 4096))->capture_default_str();
   app.add_option("--image-size", image_size, "image side for --model")->check(CLI::Range(32, 1024))->capture_default_str();
   app.add_flag("--model-only", model_only, "only the --model table");
-  std::string conv = "im2col";
-  app.add_option("--conv", conv, "CPU algorithm of the 3x3 convs: im2col, winograd2, winograd4 or auto (docs/winograd.md)")
+  std::string conv = "auto";
+  app.add_option("--conv", conv, "CPU algorithm of the 3x3 convs: auto (by layer shape), im2col, winograd2, winograd4 or benchmark (timed; docs/winograd.md)")
       ->check(CLI::IsMember(kConvAlgorithmNames))->capture_default_str();
+  bool conv_passes = false;
+  app.add_flag("--conv-passes", conv_passes, "only time each pass of each CPU conv algorithm alone, at --batch-sizes (docs/winograd.md)");
   std::string json_path;
   app.add_option("--json", json_path, "also write the training and per-op figures, and the peak RSS, to this JSON file");
   CLI11_PARSE(app, argc, argv);
@@ -335,6 +383,10 @@ int main(int argc, char** argv) {
                 conv.c_str());
     if (!model_name.empty()) bench_model_inference(model_name, device, model_batches, image_size, warmup, repeats);
     if (model_only) return 0;
+    if (conv_passes) {
+      bench_conv_passes(batches, warmup, repeats);
+      return 0;
+    }
     if (tensor_ops || tensor_ops_only) bench_tensor_ops(device, warmup, repeats);
     if (tensor_ops_only) return 0;
     std::vector<std::string> backends{"ours"};

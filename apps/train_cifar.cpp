@@ -55,7 +55,7 @@ struct Flags {
   float momentum = 0.9f, weight_decay = 0.0f;
   bool no_augment = false;
   std::string kernels = "ours";
-  std::string conv = "im2col";
+  std::string conv = "auto";
   std::string feed = "auto";
   std::vector<float> mean, std;  // given normalisation (else computed from the training set)
   std::string plot, tensorboard, lr_schedule = "none";
@@ -366,7 +366,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e30))->capture_default_str();
   app.add_option("--feed", f.feed, "where augmentation runs with --device cuda: auto (= gpu), gpu (data set on the GPU) or cpu (loader thread)")
       ->check(CLI::IsMember({"auto", "gpu", "cpu"}))->capture_default_str();
-  app.add_option("--conv", f.conv, "CPU algorithm of the 3x3 convs: im2col, winograd2, winograd4, or auto (the fastest per layer, timed once; docs/winograd.md)")
+  app.add_option("--conv", f.conv, "CPU algorithm of the 3x3 convs: auto (by layer shape), im2col, winograd2, winograd4, or benchmark (the fastest per layer, timed once; docs/winograd.md)")
       ->check(CLI::IsMember(kConvAlgorithmNames))->capture_default_str();
   app.add_option("--kernels", f.kernels, "GPU kernels: ours, or cudnn (cuDNN conv + cuBLAS GEMM, when built)")
       ->check(CLI::IsMember({"ours", "cudnn"}))->capture_default_str();

@@ -33,16 +33,20 @@ struct Size2 {
 
 // Which algorithm a CPU conv2d runs with the fast kernels (docs/winograd.md): im2col + GEMM, or
 // Winograd F(2x2,3x3) / F(4x4,3x3), which only 3x3 kernels with stride 1 can use (others run
-// im2col whatever is set). Auto times each eligible algorithm once, the first time a layer
-// shape is seen, and keeps the fastest for that shape, as torch's cudnn.benchmark does; it is
-// not the default (Im2col is), because a pick by timing can differ run to run and Winograd
-// rounds differently. The backward runs the algorithm its forward ran. Setting any value
-// forgets Auto's picks.
-enum class ConvAlgorithm { Auto, Im2col, Winograd2, Winograd4 };
+// im2col whatever is set).
+// - Auto (the default) picks by the layer's shape, the same way every run: im2col below 16 input
+//   channels (too little to gain from Winograd's transforms), F(2x2) for outputs under 8x8
+//   (F(4x4)'s few tiles there are mostly padding), F(4x4) otherwise. The rule comes from timing
+//   all three passes of each algorithm on many shapes (docs/winograd.md, "Which one runs").
+// - Benchmark times forward and both backward passes of each eligible algorithm the first time
+//   a layer shape is seen and keeps the fastest, as torch's cudnn.benchmark does: faster where
+//   the rule is wrong for a machine, but a pick by timing can differ run to run.
+// The backward runs the algorithm its forward ran. Setting any value forgets Benchmark's picks.
+enum class ConvAlgorithm { Auto, Im2col, Winograd2, Winograd4, Benchmark };
 void set_conv_algorithm(ConvAlgorithm a);
 ConvAlgorithm conv_algorithm();
 // What a CPU conv2d of x (N,C,H,W) and weight (K,C,R,S) with this stride and padding runs now
-// (never Auto: Auto's pick, timed here if the shape is new).
+// (never Auto or Benchmark: their pick, timed here if Benchmark sees the shape first).
 ConvAlgorithm conv_algorithm_for(const Shape& x, const Shape& weight, Size2 stride, Size2 padding);
 
 // x (N,C,H,W), weight (K,C,R,S), bias (K) or undefined -> (N,K,OH,OW) with

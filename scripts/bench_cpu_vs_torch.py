@@ -9,7 +9,7 @@ is faster). Nothing passes or fails; without torch it prints dlcraft's figures a
 
 usage: scripts/bench_cpu_vs_torch.py [--bench build/apps/bench] [--threads 2]
                                      [--batch-sizes 1,32,128] [--warmup 2] [--repeats 10]
-                                     [--conv im2col|winograd2|winograd4|auto]
+                                     [--conv auto|im2col|winograd2|winograd4|benchmark]
        (PyTorch: a venv with torch, e.g. /work/venv-torch/bin/python scripts/bench_cpu_vs_torch.py)
 """
 import argparse, json, os, platform, resource, statistics, subprocess, sys, tempfile, time
@@ -127,7 +127,7 @@ def main():
     p.add_argument("--batch-sizes", default="1,32,128")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--repeats", type=int, default=10)
-    p.add_argument("--conv", default="im2col", choices=["im2col", "winograd2", "winograd4", "auto"],
+    p.add_argument("--conv", default="auto", choices=["auto", "im2col", "winograd2", "winograd4", "benchmark"],
                    help="dlcraft's CPU algorithm for the 3x3 convs (docs/winograd.md)")
     p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()

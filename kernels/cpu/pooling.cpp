@@ -6,45 +6,21 @@
 #include <cmath>
 
 #include "kernels/cpu/kernels_cpu.hpp"
+#include "kernels/cpu/pool_window.hpp"
 
 namespace dlcraft {
 
-namespace {
-// The rows [*lo, *hi) of window p that lie inside the input (the rest is padding).
-void clip(int p, int stride, int pad, int kernel, int size, int* lo, int* hi) {
-  const int start = p * stride - pad;
-  *lo = std::max(start, 0);
-  *hi = std::min(start + kernel, size);
-}
-}  // namespace
-
 // Threads only when the planes are large enough to pay for waking them (small models).
 void max_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y, int32_t* argmax) {
-  const int oh = s.out_h(), ow = s.out_w();
+  const int64_t plane_out = int64_t(s.out_h()) * s.out_w();
 #pragma omp parallel for schedule(static) if (int64_t(s.n) * s.c * s.h * s.w > 32768)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
+    // Remember which input won (kernels/cpu/pool_window.hpp): backward sends the whole
+    // gradient there.
     const float* xp = x + int64_t(plane) * s.h * s.w;
-    for (int p = 0; p < oh; ++p) {
-      int h0, h1;
-      clip(p, s.stride_h, s.pad_h, s.kernel_h, s.h, &h0, &h1);
-      for (int q = 0; q < ow; ++q) {
-        int w0, w1;
-        clip(q, s.stride_w, s.pad_w, s.kernel_w, s.w, &w0, &w1);
-        // Remember which input won: backward sends the whole gradient there. The window's
-        // first real input starts as the best (padding <= kernel/2 leaves one in every window).
-        int best = h0 * s.w + w0;
-        for (int i = h0; i < h1; ++i)
-          for (int j = w0; j < w1; ++j) {
-            int idx = i * s.w + j;
-            // First maximum wins ties; a NaN always wins (the last one), as in PyTorch, so
-            // a NaN is passed on, not hidden.
-            if (xp[idx] > xp[best] || std::isnan(xp[idx])) best = idx;
-          }
-        int64_t o = (int64_t(plane) * oh + p) * ow + q;
-        y[o] = xp[best];
-        argmax[o] = best;
-      }
-    }
+    int32_t* ap = argmax + plane * plane_out;
+    max_pool_plane_argmax(s, xp, ap);
+    for (int64_t o = 0; o < plane_out; ++o) y[plane * plane_out + o] = xp[ap[o]];
   }
 }
 
@@ -70,18 +46,12 @@ void avg_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y) {
 #pragma omp parallel for schedule(static) if (int64_t(s.n) * s.c * s.h * s.w > 32768)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     const float* xp = x + int64_t(plane) * s.h * s.w;
-    for (int p = 0; p < oh; ++p) {
-      int h0, h1;
-      clip(p, s.stride_h, s.pad_h, s.kernel_h, s.h, &h0, &h1);
-      for (int q = 0; q < ow; ++q) {
-        int w0, w1;
-        clip(q, s.stride_w, s.pad_w, s.kernel_w, s.w, &w0, &w1);
-        float acc = 0.0f;
-        for (int i = h0; i < h1; ++i)
-          for (int j = w0; j < w1; ++j) acc += xp[i * s.w + j];
-        y[(int64_t(plane) * oh + p) * ow + q] = acc * inv;
-      }
-    }
+    for_each_window(s, [&](int p, int q, int h0, int h1, int w0, int w1) {
+      float acc = 0.0f;
+      for (int i = h0; i < h1; ++i)
+        for (int j = w0; j < w1; ++j) acc += xp[i * s.w + j];
+      y[(int64_t(plane) * oh + p) * ow + q] = acc * inv;
+    });
   }
 }
 
@@ -94,17 +64,11 @@ void avg_pool2d_backward_cpu(const Pool2dShape& s, const float* dy, float* dx) {
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     float* dxp = dx + int64_t(plane) * s.h * s.w;
     std::fill(dxp, dxp + s.h * s.w, 0.0f);
-    for (int p = 0; p < oh; ++p) {
-      int h0, h1;
-      clip(p, s.stride_h, s.pad_h, s.kernel_h, s.h, &h0, &h1);
-      for (int q = 0; q < ow; ++q) {
-        int w0, w1;
-        clip(q, s.stride_w, s.pad_w, s.kernel_w, s.w, &w0, &w1);
-        float g = dy[(int64_t(plane) * oh + p) * ow + q] * inv;
-        for (int i = h0; i < h1; ++i)
-          for (int j = w0; j < w1; ++j) dxp[i * s.w + j] += g;
-      }
-    }
+    for_each_window(s, [&](int p, int q, int h0, int h1, int w0, int w1) {
+      const float g = dy[(int64_t(plane) * oh + p) * ow + q] * inv;
+      for (int i = h0; i < h1; ++i)
+        for (int j = w0; j < w1; ++j) dxp[i * s.w + j] += g;
+    });
   }
 }
 

@@ -7,44 +7,29 @@
 #include <cmath>
 
 #include "kernels/cpu/kernels_cpu.hpp"
+#include "kernels/cpu/pool_window.hpp"
 
 namespace dlcraft {
 
-namespace {
-// The rows [*lo, *hi) of window p that lie inside the input (the rest is padding).
-void clip(int p, int stride, int pad, int kernel, int size, int* lo, int* hi) {
-  const int start = p * stride - pad;
-  *lo = std::max(start, 0);
-  *hi = std::min(start + kernel, size);
-}
-}  // namespace
-
 void relu_max_pool2d_forward_cpu(const Pool2dShape& s, const float* x, float* y, int32_t* argmax) {
   const int oh = s.out_h(), ow = s.out_w();
+  const int64_t plane_out = int64_t(oh) * ow;
 #pragma omp parallel for schedule(static) if (int64_t(s.n) * s.c * s.h * s.w > 32768)
   for (int plane = 0; plane < s.n * s.c; ++plane) {
     const float* xp = x + int64_t(plane) * s.h * s.w;
-    for (int p = 0; p < oh; ++p) {
-      int h0, h1;
-      clip(p, s.stride_h, s.pad_h, s.kernel_h, s.h, &h0, &h1);
+    int32_t* ap = argmax + plane * plane_out;
+    float* yp = y + plane * plane_out;
+    max_pool_plane_argmax(s, xp, ap);  // the same winner as max_pool2d (pool_window.hpp)
+    for (int p = 0; p < oh; ++p)
       for (int q = 0; q < ow; ++q) {
-        int w0, w1;
-        clip(q, s.stride_w, s.pad_w, s.kernel_w, s.w, &w0, &w1);
-        const int first = h0 * s.w + w0;
-        int best = first;  // max_pool2d's rule: first maximum wins ties, the last NaN wins
-        for (int i = h0; i < h1; ++i)
-          for (int j = w0; j < w1; ++j) {
-            const int idx = i * s.w + j;
-            if (xp[idx] > xp[best] || std::isnan(xp[idx])) best = idx;
-          }
+        const int o = p * ow + q;
+        int best = ap[o];
         // A window whose max is <= 0 is all zeros after ReLU, and max_pool2d of those keeps the
         // first (ties): so take the window's first input, whose ReLU is +0 (or -0 if it was -0).
-        if (!(xp[best] > 0.0f) && !std::isnan(xp[best])) best = first;
-        const int64_t o = (int64_t(plane) * oh + p) * ow + q;
-        y[o] = xp[best] < 0.0f ? 0.0f : xp[best];  // ReLU on the output (relu.cpp's formula)
-        argmax[o] = best;
+        if (!(xp[best] > 0.0f) && !std::isnan(xp[best])) best = first_in_window(s, p, q);
+        yp[o] = xp[best] < 0.0f ? 0.0f : xp[best];  // ReLU on the output (relu.cpp's formula)
+        ap[o] = best;
       }
-    }
   }
 }
 

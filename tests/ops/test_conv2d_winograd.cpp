@@ -175,7 +175,7 @@ TEST_CASE("conv2d with Winograd forced matches the reference loops through the o
       }
     }
   set_cpu_kernels(CpuKernels::Fast);
-  set_conv_algorithm(ConvAlgorithm::Im2col);
+  set_conv_algorithm(ConvAlgorithm::Auto);
 }
 
 TEST_CASE("conv2d gradients with Winograd forced match finite differences", "[winograd]") {
@@ -189,26 +189,54 @@ TEST_CASE("conv2d gradients with Winograd forced match finite differences", "[wi
                     [](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], Tensor(), 1, {0, 2}); },
                     {uniform_tensor({1, 3, 6, 5}, gen), uniform_tensor({2, 3, 3, 3}, gen)});
   }
-  set_conv_algorithm(ConvAlgorithm::Im2col);
+  set_conv_algorithm(ConvAlgorithm::Auto);
 }
 
-TEST_CASE("Auto picks an algorithm per shape, keeps it, and gives the forced algorithm's result", "[winograd]") {
+TEST_CASE("Auto, the default, picks by the layer's shape and gives the picked algorithm's result", "[winograd]") {
   Generator gen(1405);
+  set_conv_algorithm(ConvAlgorithm::Auto);
+  // The rule of core/ops.hpp: im2col under 16 input channels, F(2x2) for outputs under 8x8,
+  // F(4x4) otherwise; only 3x3 stride-1 kernels are eligible.
+  CHECK(conv_algorithm_for({2, 3, 32, 32}, {16, 3, 3, 3}, 1, 1) == ConvAlgorithm::Im2col);
+  CHECK(conv_algorithm_for({2, 15, 11, 9}, {4, 15, 3, 3}, 1, 1) == ConvAlgorithm::Im2col);
+  CHECK(conv_algorithm_for({2, 16, 11, 9}, {4, 16, 3, 3}, 1, 1) == ConvAlgorithm::Winograd4);
+  CHECK(conv_algorithm_for({1, 16, 9, 10}, {4, 16, 3, 3}, 1, 0) == ConvAlgorithm::Winograd2);  // 7x8 out
+  CHECK(conv_algorithm_for({1, 16, 10, 10}, {4, 16, 3, 3}, 1, 0) == ConvAlgorithm::Winograd4);  // 8x8 out
+  CHECK(conv_algorithm_for({2, 16, 11, 9}, {4, 16, 3, 3}, 2, 1) == ConvAlgorithm::Im2col);
+  CHECK(conv_algorithm_for({2, 16, 11, 9}, {4, 16, 1, 3}, 1, {0, 1}) == ConvAlgorithm::Im2col);
+  // What Auto runs is that algorithm's kernel: the same bits, forward and backward.
+  const Tensor x0 = uniform_tensor({2, 17, 9, 8}, gen), w0 = uniform_tensor({4, 17, 3, 3}, gen),
+               b = uniform_tensor({4}, gen);
+  auto run = [&](ConvAlgorithm a) {
+    set_conv_algorithm(a);
+    Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+    Tensor y = conv2d(x, w, b, 1, 1);
+    sum(y).backward();
+    return std::vector<std::vector<float>>{y.to_vector(), x.grad().to_vector(), w.grad().to_vector()};
+  };
+  const auto y_auto = run(ConvAlgorithm::Auto);
+  CHECK(run(ConvAlgorithm::Winograd4) == y_auto);
+  CHECK(run(ConvAlgorithm::Im2col) != y_auto);  // Winograd rounds differently: Auto did not run im2col
+  set_conv_algorithm(ConvAlgorithm::Auto);
+  CHECK_THROWS_AS(conv_algorithm_for({5, 11, 9}, w0.shape(), 1, 1), ShapeError);
+}
+
+TEST_CASE("Benchmark times each algorithm once per shape, keeps its pick, and gives its result", "[winograd]") {
+  Generator gen(1407);
   const Tensor x = uniform_tensor({2, 5, 11, 9}, gen), w = uniform_tensor({4, 5, 3, 3}, gen),
                b = uniform_tensor({4}, gen);
-  set_conv_algorithm(ConvAlgorithm::Auto);
-  CHECK(conv_algorithm() == ConvAlgorithm::Auto);
+  set_conv_algorithm(ConvAlgorithm::Benchmark);
+  CHECK(conv_algorithm() == ConvAlgorithm::Benchmark);
   const ConvAlgorithm pick = conv_algorithm_for(x.shape(), w.shape(), 1, 1);
-  CHECK(pick != ConvAlgorithm::Auto);  // one of the three, all eligible for a 3x3 stride-1 conv
-  const std::vector<float> y_auto = conv2d(x, w, b, 1, 1).to_vector();
+  CHECK((pick == ConvAlgorithm::Im2col || pick == ConvAlgorithm::Winograd2 || pick == ConvAlgorithm::Winograd4));
+  const std::vector<float> y_timed = conv2d(x, w, b, 1, 1).to_vector();
   for (int again = 0; again < 3; ++again) CHECK(conv_algorithm_for(x.shape(), w.shape(), 1, 1) == pick);
   // Not eligible: im2col, without timing anything.
   CHECK(conv_algorithm_for(x.shape(), w.shape(), 2, 1) == ConvAlgorithm::Im2col);
   CHECK(conv_algorithm_for(x.shape(), {4, 5, 1, 3}, 1, {0, 1}) == ConvAlgorithm::Im2col);
   set_conv_algorithm(pick);
-  CHECK(conv2d(x, w, b, 1, 1).to_vector() == y_auto);  // the same kernel: the same bits
-  set_conv_algorithm(ConvAlgorithm::Im2col);
-  CHECK_THROWS_AS(conv_algorithm_for({5, 11, 9}, w.shape(), 1, 1), ShapeError);
+  CHECK(conv2d(x, w, b, 1, 1).to_vector() == y_timed);  // the same kernel: the same bits
+  set_conv_algorithm(ConvAlgorithm::Auto);
 }
 
 TEST_CASE("Winograd forced: other kernels fall back to im2col, the reference mode keeps its loops", "[winograd]") {
@@ -238,7 +266,7 @@ TEST_CASE("Winograd forced: other kernels fall back to im2col, the reference mod
   set_conv_algorithm(ConvAlgorithm::Winograd4);
   CHECK(conv2d(x, w, Tensor(), 1, 1).to_vector() == y_loops);
   set_cpu_kernels(CpuKernels::Fast);
-  set_conv_algorithm(ConvAlgorithm::Im2col);
+  set_conv_algorithm(ConvAlgorithm::Auto);
 }
 
 TEST_CASE("conv2d with each algorithm forced agrees with PyTorch", "[winograd][golden]") {
@@ -257,7 +285,7 @@ TEST_CASE("conv2d with each algorithm forced agrees with PyTorch", "[winograd][g
          })}};
     golden::check_golden("winograd", ops, a == ConvAlgorithm::Winograd4 ? 5e-4 : 1e-4);
   }
-  set_conv_algorithm(ConvAlgorithm::Im2col);
+  set_conv_algorithm(ConvAlgorithm::Auto);
 }
 
 // The figures in docs/winograd.md ("Accuracy"): the CNN's six conv shapes (layers/cnn.cpp,

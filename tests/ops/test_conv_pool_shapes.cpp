@@ -258,6 +258,35 @@ TEST_CASE("padded and rectangular max/avg pools match a double loop", "[conv_poo
     }
 }
 
+TEST_CASE("max_pool2d 2x2 stride 2 (the notes' pool, its own fast loop) matches the double loop", "[conv_pool]") {
+  // kernels/cpu/pool_window.hpp runs 2x2 windows with stride 2 and no padding without
+  // clipping: odd sizes (the last row and column are dropped), ties (a few levels: the first
+  // maximum wins) and planes over the threads' split, against the definition.
+  Generator gen(1108);
+  for (int trial = 0; trial < 12; ++trial) {
+    const Shape xs{1 + int64_t(gen.below(3)), 1 + int64_t(gen.below(5)), 2 + int64_t(gen.below(12)),
+                   2 + int64_t(gen.below(12))};
+    INFO("x " << to_string(xs));
+    std::vector<float> v(size_t(xs[0] * xs[1] * xs[2] * xs[3]));
+    for (float& e : v) e = trial % 2 ? gen.uniform(-1.0f, 1.0f) : float(int(gen.below(3)) - 1);  // ties
+    Tensor x = leaf(Tensor::from_vector(v, xs));
+    Tensor y = max_pool2d(x, 2, 2);
+    Tensor dy = uniform_tensor(y.shape(), gen);
+    const PoolRef ref = pool_ref(x, 2, 2, 0, /*is_max=*/true, dy);
+    check_close("y", y, ref.y, 0.0);
+    y.backward(dy);
+    check_close("dx", x.grad(), ref.dx, 0.0);  // the gradient lands on the same winner
+  }
+  // NaN wins its window, the last one when there are two, as in PyTorch (and the general loop).
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Tensor x = leaf(Tensor::from_vector({nan, 5, 1, 2, nan, 1, 3, 0}, {1, 1, 2, 4}));
+  Tensor y = max_pool2d(x, 2, 2);
+  CHECK(std::isnan(y.to_vector()[0]));
+  CHECK(y.to_vector()[1] == 3.0f);
+  sum(y).backward();
+  CHECK(x.grad().to_vector() == std::vector<float>{0, 0, 0, 0, 1, 0, 1, 0});
+}
+
 TEST_CASE("a padded pool's corner: max ignores the padding, avg counts it as zeros", "[conv_pool]") {
   // 3x3 windows, stride 2, padding 1 on a 3x3 plane of -1..-9: window (0,0) covers the
   // top-left 2x2 block and five padded cells.

@@ -163,7 +163,7 @@ TEST_CASE("conv2d_relu equals relu(conv2d) bitwise with every CPU conv algorithm
                         {x, w, b}, gen);
       }
   set_cpu_kernels(CpuKernels::Fast);
-  set_conv_algorithm(ConvAlgorithm::Im2col);
+  set_conv_algorithm(ConvAlgorithm::Auto);
 }
 
 TEST_CASE("conv2d_relu gradients match finite differences with every CPU conv algorithm", "[fused]") {
@@ -181,7 +181,7 @@ TEST_CASE("conv2d_relu gradients match finite differences with every CPU conv al
                     {uniform_tensor({2, 2, 5, 7}, gen, -0.5f, 0.5f), uniform_tensor({3, 2, 3, 3}, gen, -0.5f, 0.5f),
                      b.clone()});
   }
-  set_conv_algorithm(ConvAlgorithm::Im2col);
+  set_conv_algorithm(ConvAlgorithm::Auto);
   // No bias: the signs come from the data; 2 outputs per channel position, few near 0.
   check_gradients("conv2d_relu 2x3 stride 2, no bias",
                   [](const std::vector<Tensor>& in) { return conv2d_relu(in[0], in[1], Tensor(), 2, 0); },
