@@ -35,8 +35,9 @@ struct Size2 {
 // Winograd F(2x2,3x3) / F(4x4,3x3), which only 3x3 kernels with stride 1 can use (others run
 // im2col whatever is set).
 // - Auto (the default) picks by the layer's shape, the same way every run: im2col below 16 input
-//   channels (too little to gain from Winograd's transforms), F(2x2) for outputs under 8x8
-//   (F(4x4)'s few tiles there are mostly padding), F(4x4) otherwise. The rule comes from timing
+//   channels (too little to gain from Winograd's transforms) or with fewer than 64 output
+//   tiles in the batch (too few for Winograd's per-block GEMMs); else F(4x4) on outputs of
+//   8x8 or more, F(2x2) on smaller ones (F(4x4)'s few tiles there are mostly padding). The rule comes from timing
 //   all three passes of each algorithm on many shapes (docs/winograd.md, "Which one runs").
 // - Benchmark times forward and both backward passes of each eligible algorithm the first time
 //   a layer shape is seen and keeps the fastest, as torch's cudnn.benchmark does: faster where

@@ -26,13 +26,23 @@ std::mutex g_picks_mutex;
 std::map<ShapeKey, ConvAlgorithm> g_picks;
 
 // Auto's rule (ops.hpp), from timing the three passes of each algorithm on 2 AVX-512 cores
-// (bench --conv-passes, docs/winograd.md): with under 16 input channels im2col's GEMM is
-// short and Winograd's transforms cost more than they save; on outputs under 8x8 F(4x4)'s
-// few tiles, many of them mostly padding, and its costlier weight gradient lose to F(2x2).
+// at batch 1 to 128 (bench --conv-passes, docs/winograd.md):
+// - under 16 input channels im2col's GEMM is short and Winograd's transforms cost more than
+//   they save;
+// - Winograd works on blocks of tiles, one GEMM per tile element over a block: with fewer
+//   than 64 output tiles in the whole batch (8x8 images at batch 8 give 32 of F(4x4)'s
+//   4x4 tiles) those GEMMs are too thin to pay, and im2col wins;
+// - on outputs under 8x8, F(4x4)'s few tiles are mostly padding and F(2x2) wins.
+// The rule does not look at the thread count, so a model picks the same with any --threads.
 ConvAlgorithm rule_for(const Conv2dShape& s) {
+  constexpr int64_t kMinTiles = 64;
+  auto tiles = [&](int m) {
+    return int64_t(s.n) * ((s.out_h() + m - 1) / m) * ((s.out_w() + m - 1) / m);
+  };
   if (s.c < 16) return ConvAlgorithm::Im2col;
-  if (std::min(s.out_h(), s.out_w()) < 8) return ConvAlgorithm::Winograd2;
-  return ConvAlgorithm::Winograd4;
+  if (std::min(s.out_h(), s.out_w()) >= 8 && tiles(4) >= kMinTiles) return ConvAlgorithm::Winograd4;
+  if (tiles(2) >= kMinTiles) return ConvAlgorithm::Winograd2;
+  return ConvAlgorithm::Im2col;
 }
 
 // One training step's conv work with algorithm a: forward, backward to the input and to the

@@ -195,17 +195,24 @@ TEST_CASE("conv2d gradients with Winograd forced match finite differences", "[wi
 TEST_CASE("Auto, the default, picks by the layer's shape and gives the picked algorithm's result", "[winograd]") {
   Generator gen(1405);
   set_conv_algorithm(ConvAlgorithm::Auto);
-  // The rule of core/ops.hpp: im2col under 16 input channels, F(2x2) for outputs under 8x8,
-  // F(4x4) otherwise; only 3x3 stride-1 kernels are eligible.
-  CHECK(conv_algorithm_for({2, 3, 32, 32}, {16, 3, 3, 3}, 1, 1) == ConvAlgorithm::Im2col);
-  CHECK(conv_algorithm_for({2, 15, 11, 9}, {4, 15, 3, 3}, 1, 1) == ConvAlgorithm::Im2col);
-  CHECK(conv_algorithm_for({2, 16, 11, 9}, {4, 16, 3, 3}, 1, 1) == ConvAlgorithm::Winograd4);
-  CHECK(conv_algorithm_for({1, 16, 9, 10}, {4, 16, 3, 3}, 1, 0) == ConvAlgorithm::Winograd2);  // 7x8 out
-  CHECK(conv_algorithm_for({1, 16, 10, 10}, {4, 16, 3, 3}, 1, 0) == ConvAlgorithm::Winograd4);  // 8x8 out
-  CHECK(conv_algorithm_for({2, 16, 11, 9}, {4, 16, 3, 3}, 2, 1) == ConvAlgorithm::Im2col);
-  CHECK(conv_algorithm_for({2, 16, 11, 9}, {4, 16, 1, 3}, 1, {0, 1}) == ConvAlgorithm::Im2col);
+  // The rule of core/ops.hpp: im2col under 16 input channels or under 64 output tiles in
+  // the batch, F(2x2) for outputs under 8x8, F(4x4) otherwise; only 3x3 stride-1 kernels are
+  // eligible.
+  CHECK(conv_algorithm_for({32, 3, 32, 32}, {16, 3, 3, 3}, 1, 1) == ConvAlgorithm::Im2col);
+  CHECK(conv_algorithm_for({32, 15, 16, 16}, {4, 15, 3, 3}, 1, 1) == ConvAlgorithm::Im2col);
+  CHECK(conv_algorithm_for({32, 16, 16, 16}, {4, 16, 3, 3}, 1, 1) == ConvAlgorithm::Winograd4);
+  CHECK(conv_algorithm_for({16, 16, 10, 10}, {4, 16, 3, 3}, 1, 0) == ConvAlgorithm::Winograd4);  // 8x8 out
+  CHECK(conv_algorithm_for({16, 16, 9, 10}, {4, 16, 3, 3}, 1, 0) == ConvAlgorithm::Winograd2);  // 7x8 out
+  // Tiles: 8x8 outputs at batch 16 make 64 F(4x4) tiles, at batch 15 only 60 (then 240 of
+  // F(2x2)'s); at batch 3, 48 of F(2x2)'s: im2col.
+  CHECK(conv_algorithm_for({15, 16, 8, 8}, {4, 16, 3, 3}, 1, 1) == ConvAlgorithm::Winograd2);
+  CHECK(conv_algorithm_for({3, 16, 8, 8}, {4, 16, 3, 3}, 1, 1) == ConvAlgorithm::Im2col);
+  CHECK(conv_algorithm_for({4, 16, 8, 8}, {4, 16, 3, 3}, 1, 1) == ConvAlgorithm::Winograd2);  // 64 of F(2x2)'s
+  CHECK(conv_algorithm_for({1, 16, 32, 32}, {4, 16, 3, 3}, 1, 1) == ConvAlgorithm::Winograd4);  // 64 tiles
+  CHECK(conv_algorithm_for({32, 16, 16, 16}, {4, 16, 3, 3}, 2, 1) == ConvAlgorithm::Im2col);
+  CHECK(conv_algorithm_for({32, 16, 16, 16}, {4, 16, 1, 3}, 1, {0, 1}) == ConvAlgorithm::Im2col);
   // What Auto runs is that algorithm's kernel: the same bits, forward and backward.
-  const Tensor x0 = uniform_tensor({2, 17, 9, 8}, gen), w0 = uniform_tensor({4, 17, 3, 3}, gen),
+  const Tensor x0 = uniform_tensor({4, 17, 16, 15}, gen), w0 = uniform_tensor({4, 17, 3, 3}, gen),
                b = uniform_tensor({4}, gen);
   auto run = [&](ConvAlgorithm a) {
     set_conv_algorithm(a);
